@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Make the repo importable as ``ansible_collections.irisops.iris`` and share test helpers.
+
+The collection tree is a symlink under build/collections (the same tree ansible-playbook uses
+through ANSIBLE_COLLECTIONS_PATH), so tests import exactly the files in this repository.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Dict, Iterator
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+COLLECTIONS_ROOT = REPO / "build" / "collections"
+
+
+def _link_collection() -> None:
+    namespace_dir = COLLECTIONS_ROOT / "ansible_collections" / "irisops"
+    namespace_dir.mkdir(parents=True, exist_ok=True)
+    link = namespace_dir / "iris"
+    if not link.is_symlink():
+        link.symlink_to(REPO, target_is_directory=True)
+
+
+_link_collection()
+if str(COLLECTIONS_ROOT) not in sys.path:
+    sys.path.insert(0, str(COLLECTIONS_ROOT))
+
+
+def run_module(module: Any, args: Dict[str, Any], check_mode: bool = False, diff: bool = False) -> Dict[str, Any]:
+    """Run a module's main() in-process (so coverage sees it) and return its JSON result.
+
+    ``failed`` is part of the returned dict; callers assert on it.
+    """
+    from ansible.module_utils.testing import patch_module_args
+
+    internal = {"_ansible_check_mode": check_mode, "_ansible_diff": diff, "_ansible_remote_tmp": "/tmp",
+                "_ansible_keep_remote_files": False}
+    import io
+    from contextlib import redirect_stdout
+
+    buffer = io.StringIO()
+    with patch_module_args(dict(args, **internal)), redirect_stdout(buffer):
+        try:
+            module.main()
+        except SystemExit:
+            pass
+    return json.loads(buffer.getvalue())  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def ansible_env(tmp_path: Path) -> Iterator[Dict[str, str]]:
+    """Environment for running ansible-playbook/ansible against this collection on localhost."""
+    env = dict(os.environ)
+    env.update(
+        ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS_ROOT),
+        ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-local"),
+        ANSIBLE_REMOTE_TMP=str(tmp_path / "ansible-remote"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_RETRY_FILES_ENABLED="0",
+        ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+    )
+    yield env
