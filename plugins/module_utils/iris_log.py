@@ -9,29 +9,44 @@ any number of continuation lines (the startup banner, journal switch messages, t
 ``*** Recovery started`` block). Every reader and writer of messages.log in this collection
 (parser module, generator, emulator, EDA source) goes through this file. Stdlib only: it travels
 inside AnsiballZ and is shipped verbatim with the emulator.
+
+Round trip: for every header IRIS writes (single spaces between fields, no leading zeros in the
+pid) ``format_entry(parse(x)) == x`` byte for byte, continuation lines included. Lines are split
+on LF only; one trailing CR (a CRLF file) is not part of a line.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
-from typing import Iterable, Iterator, List, Optional, Tuple, Union
+from typing import BinaryIO, Iterable, Iterator, List, Optional, Tuple, Union
 
-TIMESTAMP_FORMAT = "%m/%d/%y-%H:%M:%S"
-# The seed's pattern, with named groups; the text is optional because real headers of
-# multi-line entries end right after the category.
+# The seed's pattern, with named groups. The text is optional because real headers of multi-line
+# entries end right after the category; a single separator keeps leading spaces of the text.
+# ASCII: IRIS writes ASCII digits and category names, and int() would accept other digits.
 ENTRY_PATTERN = re.compile(
     r"^(?P<timestamp>\d{2}/\d{2}/\d{2}-\d{2}:\d{2}:\d{2}:\d{3})\s+\((?P<pid>\d+)\)\s+"
-    r"(?P<severity>\d)\s+\[(?P<category>[\w.]+)\](?:\s(?P<text>.*))?$"
+    r"(?P<severity>\d)\s+\[(?P<category>[\w.]+)\](?:\s(?P<text>.*))?$",
+    re.ASCII,
 )
 # A line that starts like a header but does not match is malformed, not a continuation.
-LOOKS_LIKE_HEADER = re.compile(r"^\d{1,2}/\d{1,2}/\d{2,4}-\d")
-CATEGORY_PATTERN = re.compile(r"^[\w]+(\.[\w]+)*$")
+LOOKS_LIKE_HEADER = re.compile(r"^\d{1,2}/\d{1,2}/\d{2,4}-\d", re.ASCII)
+# A header somewhere inside a line: a docker-compose ("svc  | ") or iris-main ("[INFO] log: ") prefix.
+EMBEDDED_HEADER = re.compile(r"\d{2}/\d{2}/\d{2}-\d{2}:\d{2}:\d{2}:\d{3}\s+\(\d+\)\s+\d\s+\[[\w.]+\]", re.ASCII)
+# "2 [Utility.Event] LMF Error: ..." - a header whose timestamp and pid were cut off.
+HEADER_WITHOUT_STAMP = re.compile(r"^\s*\d\s+\[[\w.]+\](\s|$)", re.ASCII)
+CATEGORY_PATTERN = re.compile(r"^[\w.]+$", re.ASCII)
+TIMESTAMP_PATTERN = re.compile(r"^(\d{2})/(\d{2})/(\d{2})-(\d{2}):(\d{2}):(\d{2}):(\d{3})$", re.ASCII)
 
 SEVERITY_NAMES = {0: "info", 1: "warning", 2: "severe", 3: "fatal"}
+SEVERITY_BY_NAME = dict((name, number) for number, name in SEVERITY_NAMES.items())
 MIN_SEVERITY = 0
 MAX_SEVERITY = 3
+# IRIS writes 2-digit years; these are the years they can stand for.
+FIRST_YEAR = 2000
+LAST_YEAR = 2099
 
 
 class LogFormatError(ValueError):
@@ -56,8 +71,8 @@ class LogEntry:
 
     @property
     def full_text(self) -> str:
-        """Header text and continuation lines as one message."""
-        return "\n".join((self.text,) + self.continuation) if self.continuation else self.text
+        """Header text and continuation lines as one message (blank edges dropped)."""
+        return "\n".join((self.text,) + self.continuation).strip("\n") if self.continuation else self.text
 
     def format(self) -> str:
         """Render the entry exactly as IRIS writes it (lines joined by LF, no final newline)."""
@@ -83,46 +98,75 @@ class MalformedLine:
     text: str
     reason: str
 
+    def as_dict(self) -> dict[str, object]:
+        return {"line_number": self.line_number, "text": self.text, "reason": self.reason}
+
 
 ParsedItem = Union[LogEntry, MalformedLine]
 
 
 def parse_timestamp(value: str, tz: tzinfo = timezone.utc) -> datetime:
     """``MM/DD/YY-HH:MM:SS:mmm`` -> aware datetime. messages.log has no zone: pass the instance's."""
+    match = TIMESTAMP_PATTERN.match(value)
+    if match is None:
+        raise LogFormatError("timestamp: %r is not MM/DD/YY-HH:MM:SS:mmm" % value)
+    month, day, year, hour, minute, second, millis = (int(part) for part in match.groups())
     try:
-        base, millis = value.rsplit(":", 1)
-        parsed = datetime.strptime(base, TIMESTAMP_FORMAT)
+        return datetime(FIRST_YEAR + year, month, day, hour, minute, second, millis * 1000, tzinfo=tz)
     except ValueError as exc:
-        raise LogFormatError("invalid messages.log timestamp %r: %s" % (value, exc)) from None
-    if len(millis) != 3 or not millis.isdigit():
-        raise LogFormatError("invalid messages.log timestamp %r: milliseconds must be 3 digits" % value)
-    # IRIS writes 2-digit years; every IRIS release is from this century.
-    parsed = parsed.replace(year=2000 + parsed.year % 100)
-    return parsed.replace(tzinfo=tz) + timedelta(milliseconds=int(millis))
+        raise LogFormatError("timestamp: %r is not a valid date and time (%s)" % (value, exc)) from None
 
 
 def format_timestamp(value: datetime) -> str:
-    """Aware or naive datetime -> ``MM/DD/YY-HH:MM:SS:mmm`` (in the datetime's own zone)."""
-    return "%s:%03d" % (value.strftime(TIMESTAMP_FORMAT), value.microsecond // 1000)
+    """Datetime -> ``MM/DD/YY-HH:MM:SS:mmm`` in the datetime's own zone (sub-millisecond part dropped)."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise LogFormatError("timestamp: year %d cannot be written as a 2-digit IRIS year (%d-%d)"
+                             % (value.year, FIRST_YEAR, LAST_YEAR))
+    return "%02d/%02d/%02d-%02d:%02d:%02d:%03d" % (
+        value.month, value.day, value.year % 100, value.hour, value.minute, value.second, value.microsecond // 1000)
 
 
-def validate_fields(pid: int, severity: int, category: str, text: str) -> None:
-    """Raise LogFormatError naming the field when a value cannot appear in a header line."""
-    if pid < 0:
-        raise LogFormatError("pid: must be a non-negative integer, got %r" % pid)
-    if not MIN_SEVERITY <= severity <= MAX_SEVERITY:
-        raise LogFormatError("severity: must be 0-3, got %r" % severity)
+def parse_severity(value: Union[int, str]) -> int:
+    """0-3, a digit string or a name (info, warning, severe, fatal) -> 0-3."""
+    if isinstance(value, str):
+        name = value.strip().lower()
+        if name in SEVERITY_BY_NAME:
+            return SEVERITY_BY_NAME[name]
+        if not (name.isdigit() and name.isascii()):
+            raise LogFormatError("severity: must be 0-3 or one of %s, got %r" % (", ".join(SEVERITY_BY_NAME), value))
+        value = int(name)
+    if isinstance(value, bool) or not MIN_SEVERITY <= value <= MAX_SEVERITY:
+        raise LogFormatError("severity: must be 0-3, got %r" % (value,))
+    return value
+
+
+def validate_fields(pid: int, severity: int, category: str, text: str, continuation: Iterable[str] = ()) -> None:
+    """Raise LogFormatError naming the field when a value cannot be written so that it reads back the same."""
+    if isinstance(pid, bool) or not isinstance(pid, int) or pid < 0:
+        raise LogFormatError("pid: must be a non-negative integer, got %r" % (pid,))
+    if isinstance(severity, bool) or not isinstance(severity, int) or not MIN_SEVERITY <= severity <= MAX_SEVERITY:
+        raise LogFormatError("severity: must be 0-3, got %r" % (severity,))
     if not CATEGORY_PATTERN.match(category):
-        raise LogFormatError("category: must look like 'Generic.Event', got %r" % category)
-    if "\n" in text or "\r" in text:
+        raise LogFormatError("category: must be letters, digits, '_' and '.' like 'Generic.Event', got %r" % category)
+    if "\n" in text or text.endswith("\r"):
         raise LogFormatError("text: must be a single line; pass further lines as continuation")
+    for index, line in enumerate(continuation):
+        if "\n" in line or line.endswith("\r"):
+            raise LogFormatError("continuation[%d]: must be a single line" % index)
+        reason = _not_a_continuation(line)
+        if reason:
+            raise LogFormatError("continuation[%d]: would not read back as a continuation line: %s" % (index, reason))
+
+
+def format_header(timestamp: datetime, pid: int, severity: int, category: str, text: str) -> str:
+    header = "%s (%d) %d [%s]" % (format_timestamp(timestamp), pid, severity, category)
+    return "%s %s" % (header, text) if text else header
 
 
 def format_entry(entry: LogEntry) -> str:
-    validate_fields(entry.pid, entry.severity, entry.category, entry.text)
-    header = "%s (%d) %d [%s]" % (format_timestamp(entry.timestamp), entry.pid, entry.severity, entry.category)
-    if entry.text:
-        header = "%s %s" % (header, entry.text)
+    """The entry's lines joined by LF, without a final newline."""
+    validate_fields(entry.pid, entry.severity, entry.category, entry.text, entry.continuation)
+    header = format_header(entry.timestamp, entry.pid, entry.severity, entry.category, entry.text)
     return "\n".join((header,) + entry.continuation)
 
 
@@ -135,19 +179,24 @@ def make_entry(
     continuation: Iterable[str] = (),
 ) -> LogEntry:
     """Build a validated entry (the writers' entry point)."""
-    validate_fields(pid, severity, category, text)
-    return LogEntry(timestamp, pid, severity, category, text, tuple(continuation))
+    lines = tuple(continuation)
+    validate_fields(pid, severity, category, text, lines)
+    format_timestamp(timestamp)
+    return LogEntry(timestamp, pid, severity, category, text, lines)
 
 
 def parse_header(line: str, tz: tzinfo = timezone.utc, line_number: int = 0) -> Optional[LogEntry]:
-    """Parse one header line; None when the line is not a header."""
+    """Parse one header line; None when the line is not a header, LogFormatError when a field is invalid."""
     match = ENTRY_PATTERN.match(line)
     if match is None:
         return None
+    severity = int(match.group("severity"))
+    if severity > MAX_SEVERITY:
+        raise LogFormatError("severity: must be 0-3, got %d" % severity)
     return LogEntry(
         timestamp=parse_timestamp(match.group("timestamp"), tz),
         pid=int(match.group("pid")),
-        severity=int(match.group("severity")),
+        severity=severity,
         category=match.group("category"),
         text=match.group("text") or "",
         line_number=line_number,
@@ -155,64 +204,184 @@ def parse_header(line: str, tz: tzinfo = timezone.utc, line_number: int = 0) -> 
 
 
 def _malformed_reason(line: str) -> str:
-    if not re.match(r"^\d{2}/\d{2}/\d{2}-\d{2}:\d{2}:\d{2}:\d{3}\s", line):
-        return "timestamp is not MM/DD/YY-HH:MM:SS:mmm"
-    if not re.match(r"^\S+\s+\(\d+\)\s", line):
-        return "pid is not '(digits)'"
-    if not re.match(r"^\S+\s+\(\d+\)\s+[0-3]\s", line):
-        return "severity is not 0-3"
-    return "category is not '[Word.Word]'"
+    """Why a line that starts like a header is not one (the first field that breaks the pattern)."""
+    if not re.match(r"^\d{2}/\d{2}/\d{2}-\d{2}:\d{2}:\d{2}:\d{3}\s", line, re.ASCII):
+        return "timestamp: not MM/DD/YY-HH:MM:SS:mmm followed by a space"
+    if not re.match(r"^\S+\s+\(\d+\)\s", line, re.ASCII):
+        return "pid: not '(digits)' followed by a space"
+    if not re.match(r"^\S+\s+\S+\s+\d\s", line, re.ASCII):
+        return "severity: not a single digit followed by a space"
+    return "category: not '[Word.Event]' followed by a space or the end of the line"
+
+
+def _not_a_continuation(line: str) -> Optional[str]:
+    """Why a line that is not a header cannot be a continuation line either (None when it can)."""
+    if LOOKS_LIKE_HEADER.match(line):
+        return "starts like an entry header"
+    embedded = EMBEDDED_HEADER.search(line)
+    if embedded:
+        return "entry header preceded by %r (a docker-compose or iris-main prefix?)" % line[:embedded.start()]
+    if HEADER_WITHOUT_STAMP.match(line):
+        return "severity and category without the timestamp and pid"
+    return None
+
+
+def split_line(raw: str) -> str:
+    """A line without its LF or CRLF ending."""
+    if raw.endswith("\n"):
+        raw = raw[:-1]
+    return raw[:-1] if raw.endswith("\r") else raw
 
 
 def iter_parse(lines: Iterable[str], tz: tzinfo = timezone.utc, first_line_number: int = 1) -> Iterator[ParsedItem]:
-    """Yield entries (with their continuation lines) and malformed lines, streaming.
+    """Yield entries (with their continuation lines) and malformed lines in file order, streaming.
 
-    A line that does not start like a header continues the entry before it. Lines before the
-    first entry, and lines that start like a header but do not parse, are yielded as MalformedLine.
+    A line that is not a header continues the entry before it, unless it carries a wrapped or
+    truncated header. Lines before the first entry are malformed. Memory holds one entry at a time.
     """
     pending: Optional[LogEntry] = None
     continuation: List[str] = []
     for number, raw in enumerate(lines, start=first_line_number):
-        line = raw.rstrip("\r\n")
-        entry = None
-        if LOOKS_LIKE_HEADER.match(line):
-            try:
-                entry = parse_header(line, tz, number)
-            except LogFormatError as exc:
-                yield MalformedLine(number, line, str(exc))
-                continue
-            if entry is None:
-                yield MalformedLine(number, line, _malformed_reason(line))
-                continue
+        line = split_line(raw)
+        try:
+            entry = parse_header(line, tz, number)
+        except LogFormatError as exc:
+            yield MalformedLine(number, line, str(exc))
+            continue
         if entry is not None:
             if pending is not None:
                 yield _with_continuation(pending, continuation)
             pending, continuation = entry, []
-        elif pending is not None:
+            continue
+        reason = _not_a_continuation(line)
+        if reason == "starts like an entry header":
+            reason = _malformed_reason(line)
+        if reason is None and pending is None:
+            reason = "text before the first entry"
+        if reason is None:
             continuation.append(line)
         else:
-            yield MalformedLine(number, line, "text before the first entry")
+            yield MalformedLine(number, line, reason)
     if pending is not None:
         yield _with_continuation(pending, continuation)
 
 
 def _with_continuation(entry: LogEntry, continuation: List[str]) -> LogEntry:
-    # A trailing empty line belongs to the file's final newline, not to the message.
-    while continuation and continuation[-1] == "":
-        continuation.pop()
     if not continuation:
         return entry
     return LogEntry(entry.timestamp, entry.pid, entry.severity, entry.category, entry.text,
                     tuple(continuation), entry.line_number)
 
 
+def split_lines(text: str) -> List[str]:
+    """Lines of a text split on LF only (str.splitlines would also split on FF, VT, U+2028 ...)."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
 def parse_text(text: str, tz: tzinfo = timezone.utc) -> Tuple[List[LogEntry], List[MalformedLine]]:
     """Parse a whole messages.log text into (entries, malformed lines)."""
     entries: List[LogEntry] = []
     malformed: List[MalformedLine] = []
-    for item in iter_parse(text.splitlines(), tz):
+    for item in iter_parse(split_lines(text), tz):
         if isinstance(item, LogEntry):
             entries.append(item)
         else:
             malformed.append(item)
     return entries, malformed
+
+
+def decode_line(raw: bytes) -> str:
+    """messages.log bytes -> str; IRIS writes UTF-8 (or ASCII), stray bytes become U+FFFD."""
+    return raw.decode("utf-8", errors="replace")
+
+
+def iter_lines_backwards(stream: BinaryIO, end: int, block_size: int = 65536) -> Iterator[Tuple[int, bytes]]:
+    """Yield ``(offset, line)`` from the last line before ``end`` back to the first, reading fixed blocks.
+
+    ``line`` is without its LF; ``offset`` is where it starts. Memory holds one block plus one line.
+    """
+    position = end
+    tail = b""  # the start of a line that may continue before ``position``
+    at_end = True  # a final LF ends the last line; it does not start an empty one
+    while position > 0:
+        size = min(block_size, position)
+        position -= size
+        stream.seek(position)
+        buffer = stream.read(size) + tail
+        pieces = buffer.split(b"\n")
+        start = position + len(buffer)
+        for index in range(len(pieces) - 1, 0, -1):
+            start -= len(pieces[index])
+            if not (at_end and pieces[index] == b""):
+                yield start, pieces[index]
+            at_end = False
+            start -= 1
+        tail = pieces[0]
+    if end > 0:
+        yield 0, tail
+
+
+def count_lines_before(stream: BinaryIO, offset: int, block_size: int = 1 << 20) -> int:
+    """Number of LF-terminated lines before ``offset`` (to number lines when reading from the end)."""
+    stream.seek(0)
+    remaining = offset
+    count = 0
+    while remaining > 0:
+        block = stream.read(min(block_size, remaining))
+        if not block:
+            break
+        count += block.count(b"\n")
+        remaining -= len(block)
+    return count
+
+
+def resolve_timezone(name: Optional[str] = None) -> tzinfo:
+    """An IANA zone name, ``UTC``, or the host's local zone (``TZ``, then /etc/localtime) when empty.
+
+    messages.log timestamps carry no zone; IRIS writes the host's local time.
+    """
+    try:
+        import zoneinfo
+    except ImportError:  # pragma: no cover - Python < 3.9 is not supported on targets
+        zoneinfo = None  # type: ignore[assignment]
+    if name:
+        if name.upper() in ("UTC", "Z"):
+            return timezone.utc
+        if zoneinfo is None:  # pragma: no cover
+            raise LogFormatError("timezone: %r needs Python >= 3.9 (zoneinfo)" % name)
+        try:
+            return zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise LogFormatError("timezone: %r is not a known IANA zone name (%s)" % (name, exc)) from None
+    env_zone = os.environ.get("TZ", "").lstrip(":")
+    if env_zone and zoneinfo is not None:
+        try:
+            return zoneinfo.ZoneInfo(env_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            pass
+    if zoneinfo is not None and os.path.exists("/etc/localtime"):
+        with open("/etc/localtime", "rb") as localtime:
+            return zoneinfo.ZoneInfo.from_file(localtime, key="localtime")
+    # Last resort: the current fixed offset (wrong across a DST change, but honest about the zone).
+    local = datetime.now(timezone.utc).astimezone().tzinfo
+    return local if local is not None else timezone.utc
+
+
+def since_cutoff(value: str, tz: tzinfo, now: Optional[datetime] = None) -> datetime:
+    """``since`` -> aware datetime: ISO 8601 (naive means the log's zone) or ``last N minutes|hours|days``."""
+    text = value.strip()
+    relative = re.match(r"^last\s+(\d+)\s+(minute|hour|day)s?$", text, re.IGNORECASE | re.ASCII)
+    if relative:
+        amount = int(relative.group(1))
+        unit = relative.group(2).lower()
+        delta = timedelta(minutes=amount) if unit == "minute" else (
+            timedelta(hours=amount) if unit == "hour" else timedelta(days=amount))
+        return (now or datetime.now(tz)).astimezone(tz) - delta
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+    except ValueError:
+        raise LogFormatError("since: %r is neither an ISO 8601 date/time nor 'last N minutes|hours|days'" % value) from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=tz)
