@@ -15,20 +15,23 @@ import secrets
 import time
 from typing import Any, Dict, List, Optional
 
-TRACE_ID_PATTERN = re.compile(r"^(?!0{32})[0-9a-f]{32}$")
+# 32 lowercase hex digits, at least one non-zero (written without look-ahead so JSON Schema
+# validators and pydantic's regex engine accept the same pattern).
+TRACE_ID_LENGTH = 32
+TRACE_ID_PATTERN = re.compile(r"^0*[1-9a-f][0-9a-f]*$")
 STATUSES = ("success", "failure", "partial")
 
 
 def new_trace_id() -> str:
     """A W3C traceparent-compatible trace id: 128 random bits, lowercase hex, never all zero."""
     while True:
-        candidate = secrets.token_hex(16)
-        if TRACE_ID_PATTERN.match(candidate):
+        candidate = secrets.token_hex(TRACE_ID_LENGTH // 2)
+        if is_trace_id(candidate):
             return candidate
 
 
 def is_trace_id(value: object) -> bool:
-    return isinstance(value, str) and TRACE_ID_PATTERN.match(value) is not None
+    return isinstance(value, str) and len(value) == TRACE_ID_LENGTH and TRACE_ID_PATTERN.match(value) is not None
 
 
 def change(target: str, old_value: Any, new_value: Any) -> Dict[str, Any]:

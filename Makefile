@@ -1,0 +1,77 @@
+# irisops.iris — every set-up step and quality gate, runnable on a fresh machine.
+#   make test    venv (if needed) + sanity, lint, mypy, pytest+coverage, molecule
+#   make demo    venv (if needed) + emulated instances + generate -> publish -> remediate
+#   make bench   benchmarks (figures as ratios to a baseline measured in the same run)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+BUILD := build
+COLLECTIONS := $(BUILD)/collections
+SANITY_ROOT := $(BUILD)/sanity/ansible_collections/irisops/iris
+STAMP := $(VENV)/.installed
+REQUIREMENTS := requirements/runtime.txt requirements/dev.txt
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+# ansible-core 2.21 needs Python >= 3.12 on the controller: an explicit PYTHON=, then python3.13 /
+# python3.12 on PATH, then pyenv's installed versions (its shims refuse unless pyenv selects them).
+define find_python
+for candidate in $(PYTHON) python3.13 python3.12 \
+    $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python3.1[2-9] 2>/dev/null | sort -Vr); do \
+  path=$$(command -v "$$candidate" 2>/dev/null) || continue; \
+  "$$path" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo "$$path"; exit 0; }; \
+done; exit 1
+endef
+
+.PHONY: help
+help:
+	@echo "make test   - set up .venv and run every quality gate"
+	@echo "make demo   - set up .venv, start emulated IRIS instances, run generate -> publish -> remediate"
+	@echo "make bench  - run the benchmarks in tests/bench"
+	@echo "make contracts - regenerate contracts/*.schema.json from the models"
+
+$(STAMP): $(REQUIREMENTS)
+	@py=$$($(find_python)) || { echo "ERROR: no Python >= 3.12 found (ansible-core 2.21 needs it)." \
+	  "Install one or pass PYTHON=/path/to/python3.12." >&2; exit 1; }; \
+	echo "==> creating $(VENV) with $$py"; \
+	"$$py" -m venv --clear $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	@touch $@
+
+.PHONY: venv
+venv: $(STAMP) $(COLLECTIONS)/ansible_collections/irisops/iris
+
+# ansible-playbook and the tests find this checkout as the collection irisops.iris through this link.
+$(COLLECTIONS)/ansible_collections/irisops/iris:
+	@mkdir -p $(@D) && ln -sfn $(CURDIR) $@
+
+.PHONY: contracts
+contracts: venv
+	$(BIN)/python -c 'import sys; sys.path.insert(0, "$(COLLECTIONS)"); \
+	from ansible_collections.irisops.iris.plugins.plugin_utils.contracts import write_contracts; \
+	[print("wrote", p) for p in write_contracts()]'
+
+# --- quality gates ---------------------------------------------------------------------------
+.PHONY: test sanity lint mypy pytest molecule
+test: venv
+	@bash scripts/run-gates.sh sanity lint mypy pytest molecule
+
+sanity lint mypy pytest molecule: venv
+	@bash scripts/run-gates.sh $@
+
+.PHONY: bench
+bench: venv
+	$(BIN)/python -m pytest -q -p no:cacheprovider -o testpaths=tests/bench -s tests/bench
+
+.PHONY: demo
+demo: venv
+	@bash scripts/demo.sh
+
+.PHONY: clean
+clean:
+	rm -rf $(BUILD) .pytest_cache .mypy_cache .coverage .coverage.* htmlcov tests/output

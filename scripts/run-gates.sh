@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Runs the named quality gates in order, times each, and prints a summary. Exit status is
+# non-zero when any gate failed (every gate still runs, so one report shows all findings).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+COLLECTIONS=build/collections
+SANITY_PARENT=build/sanity
+SANITY_ROOT=$SANITY_PARENT/ansible_collections/irisops/iris
+export ANSIBLE_COLLECTIONS_PATH=$PWD/$COLLECTIONS
+export PATH=$PWD/$BIN:$PATH
+declare -a SUMMARY=()
+status=0
+
+# ansible-test downloads pip's bootstrap script; offline we provide a stand-in that uses ensurepip.
+provide_get_pip() {
+  local cache=$HOME/.ansible/test/cache
+  mkdir -p "$cache"
+  for name in get_pip_25_2.py; do
+    [ -f "$cache/$name" ] || cp scripts/get_pip_offline.py "$cache/$name"
+  done
+}
+
+gate_sanity() {
+  provide_get_pip
+  rm -rf "$SANITY_PARENT" && mkdir -p "$SANITY_ROOT"
+  # The files git knows (tracked, or new and not ignored): exactly what would be committed.
+  git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
+    [ -e "$f" ] && { mkdir -p "$SANITY_ROOT/$(dirname "$f")"; cp -p "$f" "$SANITY_ROOT/$f"; }
+  done
+  (cd "$SANITY_ROOT" && git init -q && git add -A \
+    && "$OLDPWD/$BIN/ansible-test" sanity --python 3.12 --color no)
+}
+
+gate_lint() {
+  "$BIN/ansible-lint" --offline --profile production --nocolor
+}
+
+gate_mypy() {
+  "$BIN/mypy" "$COLLECTIONS/ansible_collections/irisops/iris/plugins"
+}
+
+gate_pytest() {
+  rm -f .coverage .coverage.*
+  "$BIN/python" -m pytest -q -p no:cacheprovider --cov --cov-report=term --cov-fail-under=85
+}
+
+gate_molecule() {
+  local scenarios
+  scenarios=$(ls -d extensions/molecule/*/ 2>/dev/null | xargs -rn1 basename | grep -v '^default$' || true)
+  [ -n "$scenarios" ] || { echo "no molecule scenarios"; return 0; }
+  for s in $scenarios; do
+    (cd extensions && "$OLDPWD/$BIN/molecule" test -s "$s") || return 1
+  done
+}
+
+for gate in "$@"; do
+  echo "==> $gate"
+  start=$(date +%s)
+  if "gate_$gate"; then result=passed; else result=FAILED; status=1; fi
+  SUMMARY+=("$(printf '%-9s %-7s %4ss' "$gate" "$result" "$(( $(date +%s) - start ))")")
+done
+echo
+echo "==== summary ===="
+printf '%s\n' "${SUMMARY[@]}"
+exit $status
