@@ -1,0 +1,131 @@
+# Copyright (c) 2026 irisops.iris contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Configuration-driven faults and the Prometheus metrics that show them.
+
+A fault is decided once at start from the CPF against the emulated workload (emulator.json), so
+fixing the CPF and restarting makes it stop. Recurring faults are timers: first occurrence at
+start, then every ``fault_interval_seconds``; nothing polls in between.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Callable, List, Tuple
+
+from .messages import SEVERE
+
+if TYPE_CHECKING:  # pragma: no cover - import cycle only for type checkers
+    from .daemon import Instance
+
+LOCK_TABLE = "lock_table_full"
+HEAP = "heap_exhausted"
+HUGE_PAGES = "huge_pages_fallback"
+SESSIONS = "sessions_refused"
+
+
+def lock_table_too_small(instance: "Instance") -> bool:
+    """locksiz 0 means 'bounded by gmheap only'; a fixed size below the workload's lock demand overflows."""
+    config = instance.config
+    return config is not None and 0 < config.locksiz < instance.switches.lock_table_demand_bytes
+
+
+def heap_too_small(instance: "Instance") -> bool:
+    """gmheap 0 lets IRIS size the heap itself (at least 300 MB); a fixed one below the demand runs out."""
+    config = instance.config
+    return config is not None and 0 < config.gmheap_kb < instance.switches.heap_demand_kb
+
+
+def start_faults(instance: "Instance") -> List[str]:
+    active = []
+    if lock_table_too_small(instance):
+        active.append(LOCK_TABLE)
+        _recurring(instance, _lock_table_full)
+    if heap_too_small(instance):
+        active.append(HEAP)
+        _recurring(instance, _heap_exhausted)
+    if instance.huge_pages_fell_back:
+        active.append(HUGE_PAGES)
+    return active
+
+
+def _recurring(instance: "Instance", fire: "Callable[[Instance], None]") -> None:
+    def tick() -> None:
+        if instance.phase == "running":
+            fire(instance)
+            instance.publish()
+            instance.add_timer(instance.switches.fault_interval_seconds, tick)
+    tick()
+
+
+def _lock_table_full(instance: "Instance") -> None:
+    locksiz = instance.config.locksiz if instance.config else 0
+    instance.counters["lock_table_full"] += 1
+    instance.log.write(SEVERE, "Generic.Event", "LOCK TABLE FULL: lock table (locksiz=%d bytes) cannot hold %d bytes of locks; "
+                       "lock request refused" % (locksiz, instance.switches.lock_table_demand_bytes))
+
+
+def _heap_exhausted(instance: "Instance") -> None:
+    gmheap_kb = instance.config.gmheap_kb if instance.config else 0
+    instance.counters["heap_errors"] += 1
+    instance.log.write(SEVERE, "Generic.Event", "Shared memory heap exhausted: gmheap=%dKB, %dKB requested; "
+                       "allocation failed" % (gmheap_kb, instance.switches.heap_demand_kb))
+
+
+def refuse_session(instance: "Instance", limit: int) -> None:
+    """One more session than [config] MaxServerConn: the connection is closed and logged."""
+    instance.counters["sessions_refused"] += 1
+    if SESSIONS not in instance.active_faults:
+        instance.active_faults.append(SESSIONS)
+    instance.log.write(SEVERE, "Generic.Event", "Connection refused: maximum number of server connections (MaxServerConn=%d) "
+                       "reached with %d active sessions" % (limit, len(instance.sessions)))
+    instance.publish()
+
+
+def metrics_text(instance: "Instance") -> str:
+    """Prometheus text exposition of the instance's iris_* metrics."""
+    config = instance.config
+    switches = instance.switches
+    sessions = len(instance.sessions)
+    memory = config.memory if config else None
+    lock_size = config.locksiz if config and config.locksiz else (memory.heap_mb * 1024 * 1024 if memory else 0)
+    lock_used = min(switches.lock_table_demand_bytes, lock_size) if lock_size else 0
+    heap_total_kb = (config.gmheap_kb or (memory.heap_mb * 1024 if memory else 0)) if config else 0
+    heap_used_kb = min(switches.heap_demand_kb, heap_total_kb)
+    licenses_used = min(sessions, switches.license_units)
+    series: List[Tuple[str, str, str, float]] = [
+        ("iris_process_count", "gauge", "Processes of the instance (system daemons plus user sessions)",
+         switches.system_processes + sessions),
+        ("iris_sessions_active", "gauge", "Open superserver connections (user sessions)", sessions),
+        ("iris_sessions_max", "gauge", "Session limit ([config] MaxServerConn)", config.max_server_conn if config else 0),
+        ("iris_sessions_refused_total", "counter", "Connections refused because MaxServerConn was reached",
+         instance.counters["sessions_refused"]),
+        ("iris_license_consumed", "gauge", "License units in use", licenses_used),
+        ("iris_license_available", "gauge", "License units available", switches.license_units - licenses_used),
+        ("iris_license_percent_used", "gauge", "License units in use, percent",
+         round(100.0 * licenses_used / switches.license_units, 1) if switches.license_units else 0),
+        ("iris_lock_table_size_bytes", "gauge", "Lock table size ([config] locksiz, else bounded by the heap)", lock_size),
+        ("iris_lock_table_used_bytes", "gauge", "Lock table bytes in use", lock_used),
+        ("iris_lock_table_full_total", "counter", "LOCK TABLE FULL errors since start", instance.counters["lock_table_full"]),
+        ("iris_smh_total", "gauge", "Shared memory heap size, KB", heap_total_kb),
+        ("iris_smh_used", "gauge", "Shared memory heap in use, KB", heap_used_kb),
+        ("iris_smh_percent_full", "gauge", "Shared memory heap in use, percent",
+         round(100.0 * heap_used_kb / heap_total_kb, 1) if heap_total_kb else 0),
+        ("iris_smh_allocation_errors_total", "counter", "Heap allocation failures since start", instance.counters["heap_errors"]),
+        ("iris_shared_memory_mb", "gauge", "Shared memory allocated at start, MB", memory.total_mb if memory else 0),
+        ("iris_huge_pages_used", "gauge", "1 when shared memory is in huge pages", 1 if instance.huge_pages else 0),
+        ("iris_system_alerts", "gauge", "Severity 2+ messages.log entries since start", instance.log.alerts),
+        ("iris_system_state", "gauge", "System Monitor state: 0 ok, 1 warn, 2 alert, 3 hung",
+         {"ok": 0, "warn": 1, "alert": 2, "hung": 3}[instance.system_state()]),
+        ("iris_system_uptime_seconds", "gauge", "Seconds since the instance started", round(time.time() - instance.started, 3)),
+    ]
+    lines = []
+    for name, kind, help_text, value in series:
+        lines.append("# HELP %s %s" % (name, help_text))
+        lines.append("# TYPE %s %s" % (name, kind))
+        lines.append("%s %s" % (name, _number(value)))
+    return "\n".join(lines) + "\n"
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))

@@ -1,0 +1,186 @@
+# Copyright (c) 2026 irisops.iris contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The instance registry (one JSON file per instance) and each instance's runtime files."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import re
+import time
+from dataclasses import asdict, dataclass
+from typing import Any, Dict, List, Optional
+
+DEFAULT_REGISTRY = "/usr/local/etc/irisemu/registry"
+REGISTRY_ENV = "IRISEMU_REGISTRY"
+# IRIS instance names: letters, digits, '_' and '-', case-insensitive (stored upper case like the real registry).
+NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+DEFAULT_VERSION = "2023.1.0.235.1com"
+DEFAULT_PRODUCT = "IRIS"
+
+
+class EmulatorError(Exception):
+    """A user-facing error: printed by the control command, which then exits non-zero."""
+
+
+@dataclass
+class InstanceRecord:
+    """What ``iris create`` registered; the emulator's equivalent of the real instance registry entry."""
+
+    name: str
+    install_dir: str
+    version: str = DEFAULT_VERSION
+    product: str = DEFAULT_PRODUCT
+    cpf_name: str = "iris.cpf"
+    superserver_port: int = 1972
+    web_port: int = 52773
+    jdbc_port: int = 0
+    proc_root: str = "/proc/sys"
+    last_used: float = 0.0
+
+    @property
+    def mgr_dir(self) -> str:
+        return os.path.join(self.install_dir, "mgr")
+
+    @property
+    def cpf_path(self) -> str:
+        return os.path.join(self.install_dir, self.cpf_name)
+
+    @property
+    def messages_log(self) -> str:
+        return os.path.join(self.mgr_dir, "messages.log")
+
+    @property
+    def pid_file(self) -> str:
+        return os.path.join(self.mgr_dir, "iris.pid")
+
+    @property
+    def state_file(self) -> str:
+        return os.path.join(self.mgr_dir, "emulator-state.json")
+
+    @property
+    def switches_file(self) -> str:
+        return os.path.join(self.install_dir, "emulator.json")
+
+
+def normalise_name(name: str) -> str:
+    if not NAME_PATTERN.match(name):
+        raise EmulatorError("invalid instance name %r: use a letter followed by letters, digits, '_' or '-' (max 64)" % name)
+    return name.upper()
+
+
+def write_json_atomic(path: str, data: Dict[str, Any]) -> None:
+    """Readers (qlist, the daemon) never see a half-written file."""
+    tmp = "%s.tmp.%d" % (path, os.getpid())
+    with open(tmp, "w") as handle:
+        json.dump(data, handle, indent=1, sort_keys=True)
+        handle.write("\n")
+    os.replace(tmp, path)
+
+
+def read_json(path: str) -> Optional[Dict[str, Any]]:
+    try:
+        with open(path) as handle:
+            data = json.load(handle)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return None
+        raise
+    except ValueError as exc:
+        raise EmulatorError("%s is not valid JSON: %s" % (path, exc)) from None
+    if not isinstance(data, dict):
+        raise EmulatorError("%s must hold a JSON object" % path)
+    return data
+
+
+class Registry(object):
+    def __init__(self, directory: Optional[str] = None) -> None:
+        self.directory = directory or os.environ.get(REGISTRY_ENV) or DEFAULT_REGISTRY
+
+    def _path(self, name: str) -> str:
+        return os.path.join(self.directory, normalise_name(name) + ".json")
+
+    def get(self, name: str) -> InstanceRecord:
+        data = read_json(self._path(name))
+        if data is None:
+            raise EmulatorError("Instance '%s' is not installed." % name.upper())
+        known = set(InstanceRecord.__dataclass_fields__)
+        return InstanceRecord(**{key: value for key, value in data.items() if key in known})
+
+    def exists(self, name: str) -> bool:
+        return os.path.exists(self._path(name))
+
+    def save(self, record: InstanceRecord) -> None:
+        os.makedirs(self.directory, exist_ok=True)
+        write_json_atomic(self._path(record.name), asdict(record))
+
+    def delete(self, name: str) -> None:
+        os.unlink(self._path(name))
+
+    def all(self) -> List[InstanceRecord]:
+        if not os.path.isdir(self.directory):
+            return []
+        names = sorted(entry[:-5] for entry in os.listdir(self.directory) if entry.endswith(".json"))
+        return [self.get(name) for name in names]
+
+
+@dataclass
+class RuntimeState:
+    """What a running daemon publishes for qlist/list/stop (mgr/emulator-state.json)."""
+
+    pid: int
+    phase: str  # starting | running | stopping | hung (a stop that does not finish: test switch)
+    since: float
+    superserver_port: int
+    web_port: int
+    alerts: int = 0
+    shutdown_timeout: int = 300
+
+    @property
+    def system_state(self) -> str:
+        """qlist field 9, after the System Monitor rule: no alerts ok, up to four warn, more alert."""
+        if self.phase == "hung":
+            return "hung"
+        if self.alerts == 0:
+            return "ok"
+        return "warn" if self.alerts <= 4 else "alert"
+
+
+def pid_alive(pid: int, name: str) -> bool:
+    """True when ``pid`` is this instance's daemon (a recycled pid of another process does not count)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as handle:
+            argv = handle.read().split(b"\0")
+    except OSError:
+        return False
+    if b"_daemon" not in argv or name.encode() not in argv:
+        return False
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            # Field 3 after the ")" of the command name is the process state; Z = exited, not yet reaped.
+            return handle.read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def running_state(record: InstanceRecord) -> Optional[RuntimeState]:
+    """The daemon's published state when it is alive, else None."""
+    data = read_json(record.state_file)
+    if data is None:
+        return None
+    known = set(RuntimeState.__dataclass_fields__)
+    state = RuntimeState(**{key: value for key, value in data.items() if key in known})
+    return state if pid_alive(state.pid, record.name) else None
+
+
+def ctime(epoch: float) -> str:
+    """The date format of qlist's status field: ``Fri May 13 22:07:02 2016``."""
+    return time.ctime(epoch)
