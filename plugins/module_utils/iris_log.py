@@ -47,6 +47,7 @@ MAX_SEVERITY = 3
 # IRIS writes 2-digit years; these are the years they can stand for.
 FIRST_YEAR = 2000
 LAST_YEAR = 2099
+LOCALTIME = "/etc/localtime"
 
 
 class LogFormatError(ValueError):
@@ -324,7 +325,7 @@ def iter_lines_backwards(stream: BinaryIO, end: int, block_size: int = 65536) ->
         yield 0, tail
 
 
-def count_lines_before(stream: BinaryIO, offset: int, block_size: int = 1 << 20) -> int:
+def count_lines_before(stream: BinaryIO, offset: int, block_size: int = 65536) -> int:
     """Number of LF-terminated lines before ``offset`` (to number lines when reading from the end)."""
     stream.seek(0)
     remaining = offset
@@ -362,8 +363,15 @@ def resolve_timezone(name: Optional[str] = None) -> tzinfo:
             return zoneinfo.ZoneInfo(env_zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             pass
-    if zoneinfo is not None and os.path.exists("/etc/localtime"):
-        with open("/etc/localtime", "rb") as localtime:
+    if zoneinfo is not None and os.path.exists(LOCALTIME):
+        # A symlink into the zoneinfo tree names the zone (reported back to users); else read the file.
+        target = os.path.realpath(LOCALTIME)
+        if "/zoneinfo/" in target:
+            try:
+                return zoneinfo.ZoneInfo(target.split("/zoneinfo/", 1)[1])
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                pass
+        with open(LOCALTIME, "rb") as localtime:
             return zoneinfo.ZoneInfo.from_file(localtime, key="localtime")
     # Last resort: the current fixed offset (wrong across a DST change, but honest about the zone).
     local = datetime.now(timezone.utc).astimezone().tzinfo
