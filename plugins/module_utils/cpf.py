@@ -16,8 +16,14 @@ parameter names exactly first, then case-insensitively when that is unambiguous.
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import os
 import re
-from typing import Dict, Iterator, List, Optional, Tuple
+import tempfile
+import time
+from contextlib import contextmanager
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 BOM = "\ufeff"
 ENCODING = "utf-8"
@@ -39,6 +45,10 @@ _EOL = re.compile(r"\r\n|\n|\r")
 
 class CpfError(ValueError):
     """The CPF text or a requested edit is invalid; the message names the line or field."""
+
+
+class CpfTimeout(CpfError):
+    """The operation did not finish within its time limit; nothing was written."""
 
 
 class _Line(object):
@@ -302,3 +312,81 @@ def _section_rank(section: str) -> Optional[int]:
         if known.lower() == name.lower():
             return rank
     return None
+
+
+# ----------------------------------------------------------------------------- files
+LOCK_POLL_SECONDS = 0.05
+
+
+def check_cpf_path(path: str) -> str:
+    """The real path of an existing regular CPF file; refuses '..' traversal and non-regular files."""
+    check_text("path", path)
+    if not os.path.isabs(path):
+        raise CpfError("path %r must be absolute" % path)
+    if ".." in path.split(os.sep):
+        raise CpfError("path %r must not contain '..' components" % path)
+    real = os.path.realpath(path)
+    if not os.path.lexists(real):
+        raise CpfError("path %s does not exist" % path)
+    if not os.path.isfile(real):
+        raise CpfError("path %s is not a regular file" % path)
+    return real
+
+
+@contextmanager
+def directory_lock(path: str, deadline: float) -> Iterator[None]:
+    """Hold an exclusive flock on the CPF's directory so concurrent editors queue; give up at ``deadline``.
+
+    The directory, not the file, is locked because an atomic rename replaces the file's inode.
+    """
+    fd = os.open(os.path.dirname(path) or ".", os.O_RDONLY)
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as error:
+                if error.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise CpfTimeout("timed out waiting for another editor of %s to finish; nothing was changed" % path)
+                time.sleep(LOCK_POLL_SECONDS)
+        yield
+    finally:
+        os.close(fd)
+
+
+def replace_file(path: str, data: bytes, move: Callable[[str, str], None]) -> None:
+    """Write ``data`` to a temp file beside ``path``, fsync it, ``move`` it over ``path``, fsync the directory.
+
+    ``move`` is AnsibleModule.atomic_move in modules (it keeps owner, mode and SELinux context);
+    readers see the old file or the new one, never a torn one.
+    """
+    directory = os.path.dirname(path)
+    fd, temp_path = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path), suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        move(temp_path, path)
+    finally:
+        if os.path.lexists(temp_path):
+            os.unlink(temp_path)
+    directory_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(directory_fd)
+    finally:
+        os.close(directory_fd)
+
+
+def replace_file_verified(path: str, old: bytes, new: bytes, move: Callable[[str, str], None],
+                          verify: Callable[[bytes], None]) -> None:
+    """Replace the file with ``new``; when ``verify`` (given the bytes read back) raises, put ``old`` back and re-raise."""
+    replace_file(path, new, move)
+    try:
+        with open(path, "rb") as handle:
+            verify(handle.read())
+    except Exception:
+        replace_file(path, old, move)
+        raise

@@ -1,0 +1,482 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 irisops.iris contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: cpf
+short_description: Edit an InterSystems IRIS configuration parameter file (CPF) losslessly and idempotently
+version_added: 0.1.0
+description:
+  - Sets or removes parameters in an IRIS C(iris.cpf) (or Caché C(cache.cpf)), one at a time, as a list applied
+    as one atomic change set, or from an IRIS merge file.
+  - Only the affected lines change; comments, line endings (CRLF or LF), spacing, key case, a missing final
+    newline and every other byte stay as they were. New keys go where IRIS writes them.
+  - Values are checked against a catalog of the parameters remediation touches (type, range, units); the result
+    says whether the change needs an instance restart.
+  - The file is written atomically (temporary file in the same directory, fsync, rename) keeping its owner and
+    mode, read back and verified; a failed verification puts the previous content back.
+  - IRIS reads the CPF at startup; edit a running instance's file and restart it (M(irisops.iris.instance_restart))
+    for the change to take effect.
+author:
+  - irisops.iris contributors
+extends_documentation_fragment:
+  - irisops.iris.attributes
+  - irisops.iris.iris.CONTROL
+  - irisops.iris.iris.TOOL_RESULT
+  - ansible.builtin.files
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Returns the would-be O(ignore:tool_result) with C(dry_run=true) and the would-be diff.
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+  platform:
+    platforms: posix
+options:
+  path:
+    description:
+      - Absolute path of the CPF. Symbolic links are followed and keep pointing where they pointed.
+      - Paths with C(..) components and anything that is not a regular file are refused.
+    type: path
+  instance:
+    description:
+      - Name of an IRIS instance; its CPF is found with C(iris qlist).
+    type: str
+  section:
+    description:
+      - Section of O(parameter), for example C(config) or C(Startup). Matched case-insensitively.
+    type: str
+  parameter:
+    description:
+      - Parameter to set or remove in O(section).
+    type: str
+  value:
+    description:
+      - Value to set. Required with O(parameter) when O(state=present).
+      - Normalised by the catalog (C(064) is C(64)); line breaks and control characters are refused.
+    type: str
+  current_value:
+    description:
+      - The value the file is expected to hold now. When the file holds something else (or the parameter is
+        absent), the module fails without changing anything and reports both values.
+    type: str
+  state:
+    description:
+      - V(present) sets the value, adding the key (and section) when missing; V(absent) removes the key.
+    type: str
+    choices: [present, absent]
+    default: present
+  settings:
+    description:
+      - Several changes applied together in one write; all are validated before anything is written.
+    type: list
+    elements: dict
+    suboptions:
+      section:
+        description: Section of the parameter.
+        type: str
+        required: true
+      parameter:
+        description: Parameter name.
+        type: str
+        required: true
+      value:
+        description: Value to set (required when O(settings[].state=present)).
+        type: str
+      current_value:
+        description: Expected current value, as for O(current_value).
+        type: str
+      state:
+        description: V(present) or V(absent).
+        type: str
+        choices: [present, absent]
+        default: present
+  merge_file:
+    description:
+      - Path of an IRIS merge file (a partial CPF) whose C(section)/C(key=value) lines are applied as one change set.
+      - A merge file with an C([Actions]) section is refused; actions need a running instance (C(iris merge)).
+    type: path
+  allow_unknown:
+    description:
+      - Write parameters the catalog does not know in sections it knows. Unknown sections are always refused.
+    type: bool
+    default: false
+  backup:
+    description:
+      - Keep a timestamped copy of the file before changing it (only when something changes).
+    type: bool
+    default: false
+  validate_only:
+    description:
+      - Validate the request against the catalog and the file and report what would change, without writing.
+    type: bool
+    default: false
+  timeout:
+    description:
+      - Seconds the whole operation may take, including waiting for another editor of the same CPF.
+    type: int
+    default: 60
+notes:
+  - Concurrent runs of this module on the same directory are serialised with an advisory lock.
+seealso:
+  - module: irisops.iris.cpf_info
+"""
+
+EXAMPLES = r"""
+- name: Give the shared memory heap 300 MB
+  irisops.iris.cpf:
+    path: /usr/irissys/iris.cpf
+    section: config
+    parameter: gmheap
+    value: "307200"
+    backup: true
+  register: heap
+
+- name: Raise the lock escalation threshold only if nobody changed it meanwhile
+  irisops.iris.cpf:
+    instance: IRIS
+    section: SQL
+    parameter: LockThreshold
+    current_value: "1000"
+    value: "5000"
+
+- name: Several changes in one atomic write
+  irisops.iris.cpf:
+    path: /usr/irissys/iris.cpf
+    settings:
+      - {section: config, parameter: globals, value: "0,0,2048,0,0,0"}
+      - {section: config, parameter: jrnbufs, value: "128"}
+      - {section: Startup, parameter: SystemMode, value: LIVE}
+
+- name: Apply the parameter part of a merge file
+  irisops.iris.cpf:
+    path: /usr/irissys/iris.cpf
+    merge_file: /opt/deploy/merge.cpf
+"""
+
+RETURN = r"""
+path:
+  description: Real path of the CPF that was (or would be) edited.
+  returned: always
+  type: str
+  sample: /usr/irissys/iris.cpf
+changes:
+  description: Each requested setting with the file's value before and the value after (null = absent).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    section: {description: Section as written in the file (or the catalog's spelling when new)., type: str}
+    parameter: {description: Parameter name., type: str}
+    before: {description: Value before; secrets are masked., type: str}
+    after: {description: Value after; secrets are masked., type: str}
+    changed: {description: Whether this setting changes the file., type: bool}
+    requires_restart: {description: Whether IRIS needs a restart to use the new value., type: bool}
+  sample: [{section: config, parameter: gmheap, before: "37568", after: "307200", changed: true, requires_restart: true}]
+restart_required:
+  description: True when this run changed (or in check mode would change) a parameter that needs a restart.
+    Parameters the catalog does not know count as needing one.
+  returned: always
+  type: bool
+dangerous:
+  description: Targets changed by this run that the catalog flags as dangerous, with the reason.
+  returned: always
+  type: list
+  elements: str
+backup_file:
+  description: Path of the backup copy.
+  returned: when O(backup=true) and the file changed
+  type: str
+valid:
+  description: True when every setting passed validation (with O(validate_only=true)).
+  returned: when O(validate_only=true)
+  type: bool
+current_value:
+  description: The expected value given in O(current_value) when it did not match.
+  returned: on a current_value mismatch
+  type: str
+file_value:
+  description: The value the file holds when it did not match O(current_value) (null = absent).
+  returned: on a current_value mismatch
+  type: str
+tool_result:
+  description: ToolResult of this run (status, changes with target/old_value/new_value, error_message,
+    requires_user_action, dry_run, duration_ms, trace_id).
+  returned: always
+  type: dict
+  sample: {tool: cpf, status: success, changes: [{target: "[config] gmheap", old_value: "37568", new_value: "307200"}],
+           error_message: null, requires_user_action: true, dry_run: false, duration_ms: 3,
+           trace_id: 4bf92f3577b34da6a3ce929d0e0e4736}
+"""
+
+import time
+from typing import Any, Dict, List, Optional
+
+from ansible.module_utils.basic import AnsibleModule  # type: ignore[import-untyped]
+
+from ansible_collections.irisops.iris.plugins.module_utils import cpf_catalog
+from ansible_collections.irisops.iris.plugins.module_utils.cpf import (
+    ACTIONS_SECTION, CpfDocument, CpfError, check_cpf_path, directory_lock, replace_file_verified)
+from ansible_collections.irisops.iris.plugins.module_utils.iris_control import IrisControl, IrisControlError, find_iris_bin
+from ansible_collections.irisops.iris.plugins.module_utils.tool_result import ToolResultBuilder
+
+TOOL = "cpf"
+SECRET_MASK = "********"
+SETTING_SPEC: Dict[str, Any] = dict(
+    section=dict(type="str", required=True),
+    parameter=dict(type="str", required=True),
+    value=dict(type="str"),
+    current_value=dict(type="str"),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+)
+
+
+class Setting(object):
+    """One validated change request."""
+
+    def __init__(self, section: str, parameter: str, value: Optional[str], current_value: Optional[str],
+                 state: str, spec: Optional[cpf_catalog.ParameterSpec]) -> None:
+        self.section = section
+        self.parameter = parameter
+        self.value = value
+        self.current_value = current_value
+        self.state = state
+        self.spec = spec
+
+    @property
+    def target(self) -> str:
+        return "[%s] %s" % (self.section, self.parameter)
+
+    @property
+    def requires_restart(self) -> bool:
+        return self.spec.requires_restart if self.spec is not None else True
+
+    def shown(self, value: Optional[str]) -> Optional[str]:
+        return SECRET_MASK if value and self.spec is not None and self.spec.secret else value
+
+
+def argument_spec() -> Dict[str, Any]:
+    return dict(
+        path=dict(type="path"),
+        instance=dict(type="str"),
+        iris_bin=dict(type="path"),
+        section=dict(type="str"),
+        parameter=dict(type="str"),
+        value=dict(type="str"),
+        current_value=dict(type="str"),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        settings=dict(type="list", elements="dict", options=SETTING_SPEC),
+        merge_file=dict(type="path"),
+        allow_unknown=dict(type="bool", default=False),
+        backup=dict(type="bool", default=False),
+        validate_only=dict(type="bool", default=False),
+        timeout=dict(type="int", default=60),
+        trace_id=dict(type="str"),
+    )
+
+
+def requested_settings(params: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The raw requests from whichever of parameter / settings / merge_file was given."""
+    if params["parameter"] is not None:
+        return [dict(section=params["section"], parameter=params["parameter"], value=params["value"],
+                     current_value=params["current_value"], state=params["state"])]
+    if params["settings"] is not None:
+        return list(params["settings"])
+    return merge_file_settings(params["merge_file"])
+
+
+def merge_file_settings(path: str) -> List[Dict[str, Any]]:
+    with open(check_cpf_path(path), "rb") as handle:
+        merge = CpfDocument.parse(handle.read())
+    if merge.has_section(ACTIONS_SECTION):
+        raise CpfError("merge file %s has an [%s] section; actions need 'iris merge' on a running instance, "
+                       "remove them to apply the parameters here" % (path, merge.section_name(ACTIONS_SECTION)))
+    found = [dict(section=section, parameter=key, value=value, current_value=None, state="present")
+             for section, pairs in merge.items() for key, value in pairs]
+    if not found:
+        raise CpfError("merge file %s contains no section/key=value lines" % path)
+    return found
+
+
+def validate_settings(raw: List[Dict[str, Any]], allow_unknown: bool) -> List[Setting]:
+    """Check every request before touching anything; raise ValueError listing every problem."""
+    settings: List[Setting] = []
+    problems: List[str] = []
+    seen = set()
+    for number, request in enumerate(raw, 1):
+        state = request.get("state") or "present"
+        value = request.get("value")
+        try:
+            if state == "present" and value is None:
+                raise ValueError("value is required to set %s in [%s]" % (request["parameter"], request["section"]))
+            section, spec, normalised = cpf_catalog.check_setting(
+                request["section"], request["parameter"], value if state == "present" else None, allow_unknown)
+            parameter = spec.name if spec is not None else request["parameter"]
+            key = (section.lower(), parameter.lower())
+            if key in seen:
+                raise ValueError("[%s] %s is requested more than once" % (section, parameter))
+            seen.add(key)
+            settings.append(Setting(section, parameter, normalised, request.get("current_value"), state, spec))
+        except ValueError as error:
+            problems.append("setting %d: %s" % (number, error) if len(raw) > 1 else str(error))
+    if problems:
+        raise ValueError("; ".join(problems))
+    return settings
+
+
+def current_matches(setting: Setting, file_value: Optional[str]) -> bool:
+    if setting.current_value is None:
+        return True
+    if file_value is None:
+        return False
+    if setting.spec is not None:
+        try:
+            return cpf_catalog.values_equal(setting.spec, file_value,
+                                            cpf_catalog.validate_value(setting.spec, setting.current_value))
+        except ValueError:
+            return file_value == setting.current_value.strip()
+    return file_value == setting.current_value.strip()
+
+
+class CpfEdit(object):
+    """Plans the edit on a parsed document, then applies it in one atomic write."""
+
+    def __init__(self, module: AnsibleModule, path: str, settings: List[Setting]) -> None:
+        self.module = module
+        self.path = path
+        self.settings = settings
+        self.builder = ToolResultBuilder(TOOL, module.params["trace_id"])
+        self.deadline = time.monotonic() + module.params["timeout"]
+        self.changes: List[Dict[str, Any]] = []
+        self.result: Dict[str, Any] = dict(changed=False, path=path, changes=self.changes, restart_required=False,
+                                           dangerous=[])
+
+    def fail(self, msg: str, **extra: Any) -> None:
+        """fail_json with this run's ToolResult; it exits."""
+        tool_result = self.builder.build(status="failure", error_message=msg, dry_run=self.dry_run)
+        self.result.update(extra)
+        self.result.update(changed=False, tool_result=tool_result)
+        self.module.fail_json(msg=msg, **self.result)
+
+    @property
+    def dry_run(self) -> bool:
+        return bool(self.module.check_mode or self.module.params["validate_only"])
+
+    def plan(self, document: CpfDocument) -> None:
+        for setting in self.settings:
+            before = document.get(setting.section, setting.parameter)
+            if not current_matches(setting, before):
+                self.fail("%s: the file holds %r, not the expected current_value %r; nothing was changed" % (
+                    setting.target, before, setting.current_value),
+                    current_value=setting.current_value, file_value=setting.shown(before))
+            section = document.section_name(setting.section) or setting.section
+            parameter = document.parameter_name(setting.section, setting.parameter) or setting.parameter
+            if setting.state == "absent":
+                changed = document.remove(section, parameter)
+                after = None
+            else:
+                wanted = setting.value if setting.value is not None else ""
+                changed = (not cpf_catalog.values_equal(setting.spec, before, wanted)
+                           and document.set(section, parameter, wanted))
+                after = wanted if changed else before
+            self.record(setting, section, parameter, before, after, changed)
+
+    def record(self, setting: Setting, section: str, parameter: str, before: Optional[str], after: Optional[str],
+               changed: bool) -> None:
+        self.changes.append(dict(section=section, parameter=parameter, before=setting.shown(before),
+                                 after=setting.shown(after), changed=changed,
+                                 requires_restart=setting.requires_restart))
+        if not changed:
+            return
+        self.builder.add_change("%s %s" % (self.path, "[%s] %s" % (section, parameter)),
+                                setting.shown(before), setting.shown(after))
+        self.result["restart_required"] = self.result["restart_required"] or setting.requires_restart
+        if setting.spec is not None and setting.spec.dangerous:
+            self.result["dangerous"].append("%s: %s" % (setting.target, setting.spec.danger))
+
+    def verify(self, written: bytes) -> None:
+        """Read-back check: the file parses and holds every requested value."""
+        document = CpfDocument.parse(written)
+        for setting in self.settings:
+            found = document.get(setting.section, setting.parameter)
+            expected = None if setting.state == "absent" else setting.value
+            if (found is None) != (expected is None) or (
+                    expected is not None and not cpf_catalog.values_equal(setting.spec, found, expected)):
+                raise CpfError("read-back of %s found %r instead of %r" % (setting.target, found, expected))
+
+    def run(self) -> None:
+        try:
+            with directory_lock(self.path, self.deadline):
+                with open(self.path, "rb") as handle:
+                    original = handle.read()
+                document = CpfDocument.parse(original)
+                self.plan(document)
+                updated = document.render()
+                self.result["changed"] = updated != original
+                if self.module._diff:
+                    self.result["diff"] = dict(
+                        before=original.decode("utf-8", "replace"), after=updated.decode("utf-8", "replace"),
+                        before_header="%s (content)" % self.path, after_header="%s (content)" % self.path)
+                if self.result["changed"] and not self.dry_run:
+                    self.write(original, updated)
+        except (CpfError, OSError) as error:
+            self.fail("%s: %s" % (self.path, error))
+        if self.module.params["validate_only"]:
+            self.result.update(valid=True, changed=False)
+        if not self.module.check_mode and not self.module.params["validate_only"]:
+            file_args = self.module.load_file_common_arguments(self.module.params, path=self.path)
+            self.result["changed"] = self.module.set_fs_attributes_if_different(file_args, self.result["changed"])
+        self.result["tool_result"] = self.builder.build(
+            requires_user_action=bool(self.result["restart_required"]), dry_run=self.dry_run)
+        self.module.exit_json(**self.result)
+
+    def write(self, original: bytes, updated: bytes) -> None:
+        if time.monotonic() >= self.deadline:
+            raise CpfError("timed out after %d s before writing; nothing was changed" % self.module.params["timeout"])
+        if self.module.params["backup"]:
+            self.result["backup_file"] = self.module.backup_local(self.path)
+        try:
+            replace_file_verified(self.path, original, updated, self.module.atomic_move, self.verify)
+        except CpfError as error:
+            raise CpfError("%s; the previous content was restored" % error) from None
+
+
+def resolve_path(module: AnsibleModule) -> str:
+    if module.params["path"]:
+        return check_cpf_path(module.params["path"])
+    control = IrisControl(find_iris_bin(module.get_bin_path, module.params["iris_bin"]), module.run_command)
+    return check_cpf_path(control.instance(module.params["instance"]).cpf_path)
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        mutually_exclusive=[("path", "instance"), ("parameter", "settings", "merge_file")],
+        required_one_of=[("path", "instance"), ("parameter", "settings", "merge_file")],
+        required_together=[("section", "parameter")],
+        add_file_common_args=True,
+        supports_check_mode=True,
+    )
+    builder = ToolResultBuilder(TOOL, module.params["trace_id"])
+    if module.params["timeout"] <= 0:
+        module.fail_json(msg="timeout must be a positive number of seconds, got %d" % module.params["timeout"],
+                         tool_result=builder.build(status="failure", error_message="bad timeout"))
+    try:
+        path = resolve_path(module)
+        settings = validate_settings(requested_settings(module.params), module.params["allow_unknown"])
+    except (ValueError, IrisControlError, OSError) as error:
+        msg = str(error)
+        module.fail_json(msg=msg, changed=False, tool_result=builder.build(
+            status="failure", error_message=msg, dry_run=module.check_mode))
+    CpfEdit(module, path, settings).run()
+
+
+if __name__ == "__main__":
+    main()
