@@ -428,14 +428,10 @@ def resolve_instance(module: AnsibleModule, name: str) -> Instance:
         raise ModuleFailure("instance: %s" % exc)
 
 
-def target_value(name: str, value: str, runtime_before: Optional[str], need: Optional[MemoryNeed]) -> str:
-    if value != AUTO:
-        return value
-    required = need.value_for(name) if need is not None else None
-    if required is None:
-        raise ModuleFailure("value: 'auto' is only defined for %s (with instance), not %s" % (", ".join(MEMORY_PARAMETERS), name))
+def auto_value(required: int, runtime_before: Optional[str]) -> str:
+    """What ``value: auto`` sets: the need, unless the runtime value already fits (auto never lowers)."""
     if runtime_before is not None and re.match(r"^\d+$", runtime_before.strip()) and int(runtime_before) >= required:
-        return runtime_before.strip()  # auto never lowers a value that already fits
+        return runtime_before.strip()
     return str(required)
 
 
@@ -493,6 +489,10 @@ def make_plan(module: AnsibleModule) -> Plan:
         raise ModuleFailure("apply, persist: at least one must be true, otherwise there is nothing to do")
     if params["auto_margin_percent"] < 0:
         raise ModuleFailure("auto_margin_percent: must be >= 0, got %d" % params["auto_margin_percent"])
+    if value == AUTO and name not in MEMORY_PARAMETERS:
+        raise ModuleFailure("value: 'auto' is only defined for %s, not %s" % (", ".join(MEMORY_PARAMETERS), name))
+    if value == AUTO and not params["instance"]:
+        raise ModuleFailure("value: 'auto' needs instance to size shared memory")
     proc_path = sysctl.proc_path(params["proc_root"], name)
     try:
         runtime_before: Optional[str] = sysctl.read_runtime(proc_path)
@@ -518,9 +518,9 @@ def make_plan(module: AnsibleModule) -> Plan:
         if page_kb <= 0:
             raise ModuleFailure("hugepage_size_kb: must be > 0, got %d" % page_kb)
         need = memory_need(resolve_instance(module, params["instance"]), page_kb, params["auto_margin_percent"])
-    elif value == AUTO:
-        raise ModuleFailure("value: 'auto' needs instance to size shared memory")
-    target = target_value(name, value, runtime_before, need)
+    required = need.value_for(name) if need is not None else None
+    # make_plan accepted auto only for a memory parameter with an instance, so required is known here.
+    target = auto_value(required, runtime_before) if value == AUTO and required is not None else value
     check_range(target, params["min_value"], params["max_value"])
     dangerous = danger(name, target, runtime_before, need)
     if dangerous and not params["allow_dangerous"]:
