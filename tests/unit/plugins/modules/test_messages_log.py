@@ -9,7 +9,7 @@ import stat
 import tracemalloc
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 import pytest
 
@@ -214,6 +214,9 @@ def test_instance_resolved_through_the_control_command(tmp_path: Path, combined_
     assert not_executable["failed"] and "is not an executable file" in not_executable["msg"]
 
 
+LARGE_ENTRIES = 20000
+
+
 def write_large_log(path: Path, entries: int) -> None:
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)
     with open(path, "w", encoding="utf-8") as stream:
@@ -223,34 +226,39 @@ def write_large_log(path: Path, entries: int) -> None:
             stream.write(entry.format() + "\n")
 
 
-def test_large_file_tail_uses_bounded_memory_and_matches_full_read(tmp_path: Path) -> None:
-    path = tmp_path / "messages.log"
-    write_large_log(path, 60000)
-    size = path.stat().st_size
-    tracemalloc.start()
-    try:
-        tail = run({"path": str(path), "max_entries": 5})
-        _current, tail_peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert [entry["text"][-67:-61] for entry in tail["entries"]] == ["059995", "059996", "059997", "059998", "059999"]
-    assert tail["entries"][0]["line_number"] == 59996
-    assert tail_peak < size / 10
-    severe = run({"path": str(path), "min_severity": 2})
-    assert len(severe["entries"]) == sum(1 for i in range(60000) if i % 97 == 0 and i % 4 >= 2)
+@pytest.fixture(scope="module")
+def large_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("large") / "messages.log"
+    write_large_log(path, LARGE_ENTRIES)
+    return path
 
 
-def test_forward_read_streams_without_holding_the_file(tmp_path: Path) -> None:
-    path = tmp_path / "messages.log"
-    write_large_log(path, 60000)
+def peak_memory_of_run(args: Dict[str, Any]) -> Tuple[Dict[str, Any], int]:
+    """Result and peak traced allocation of one run, after a warm-up run so imports are not counted."""
+    run(args)
     tracemalloc.start()
     try:
-        result = run({"path": str(path), "min_severity": 3})
-        _current, peak = tracemalloc.get_traced_memory()
+        result = run(args)
+        return result, tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert result["severity_counts"]["fatal"] == sum(1 for i in range(60000) if i % 97 == 0 and i % 4 == 3)
-    assert peak < path.stat().st_size / 10
+
+
+def test_large_file_tail_uses_bounded_memory_and_matches_full_read(large_log: Path) -> None:
+    tail, peak = peak_memory_of_run({"path": str(large_log), "max_entries": 5})
+    last = ["%06d" % index for index in range(LARGE_ENTRIES - 5, LARGE_ENTRIES)]
+    assert [entry["text"][-67:-61] for entry in tail["entries"]] == last
+    assert tail["entries"][0]["line_number"] == LARGE_ENTRIES - 4
+    assert peak < large_log.stat().st_size / 10
+    severe = run({"path": str(large_log), "min_severity": 2, "max_entries": 3})
+    expected = [index for index in range(LARGE_ENTRIES) if index % 97 == 0 and index % 4 >= 2][-3:]
+    assert [entry["line_number"] for entry in severe["entries"]] == [index + 1 for index in expected]
+
+
+def test_forward_read_streams_without_holding_the_file(large_log: Path) -> None:
+    result, peak = peak_memory_of_run({"path": str(large_log), "min_severity": 3})
+    assert result["severity_counts"]["fatal"] == sum(1 for i in range(LARGE_ENTRIES) if i % 97 == 0 and i % 4 == 3)
+    assert peak < large_log.stat().st_size / 10
 
 
 def test_find_tail_start_reports_offsets_of_header_lines() -> None:
