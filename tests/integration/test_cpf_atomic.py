@@ -21,8 +21,8 @@ RCEMPER = TESTS / "fixtures" / "cpf" / "rcemper-CrossECP-IRIS__iris.cpf"
 # Runs the module in-process; argv: cpf path, then "crash-at-rename" or "loop".
 WRITER = textwrap.dedent("""
     import os, signal, sys
-    sys.path[:0] = [%(collections)r, %(tests)r]
-    from conftest import run_module
+    sys.path[:0] = [%(collections)r, %(repo)r]
+    from tests.conftest import run_module
     from ansible_collections.irisops.iris.plugins.modules import cpf as cpf_module
     path, mode = sys.argv[1], sys.argv[2]
     if mode == "crash-at-rename":
@@ -35,7 +35,7 @@ WRITER = textwrap.dedent("""
             run_module(cpf_module, dict(path=path, section="config", parameter="gmheap", value=value))
             if round == 0:
                 print("written", flush=True)
-""") % dict(collections=str(COLLECTIONS_ROOT), tests=str(TESTS))
+""") % dict(collections=str(COLLECTIONS_ROOT), repo=str(TESTS.parent))
 
 
 def versions(original: bytes) -> List[bytes]:

@@ -3,20 +3,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
 from ansible_collections.irisops.iris.plugins.modules import cpf as cpf_module
+from ansible_collections.irisops.iris.plugins.modules import cpf_info
 from emulator import EmulatorEnv
-
-# tests/conftest.py (run_module) is shadowed here by tests/integration/conftest.py under the name "conftest".
-_SPEC = importlib.util.spec_from_file_location("tests_root_conftest", Path(__file__).resolve().parents[1] / "conftest.py")
-assert _SPEC is not None and _SPEC.loader is not None
-_ROOT_CONFTEST = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(_ROOT_CONFTEST)
-run_module = _ROOT_CONFTEST.run_module
+from tests.conftest import run_module
 
 
 @pytest.mark.slow
@@ -42,3 +34,11 @@ def test_edit_of_a_running_instance_is_picked_up_by_a_restart(emulator: Emulator
     breakdown = [line for line in emulator.messages_log("CPFTEST").splitlines() if "MB heap" in line]
     assert len(breakdown) == 2 and "300MB heap" in breakdown[-1] and "300MB heap" not in breakdown[0]
     assert run_module(cpf_module, args)["changed"] is False
+
+
+def test_cpf_info_finds_an_instance_cpf_with_qlist(emulator: EmulatorEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    emulator.create("INFOTEST")
+    monkeypatch.setenv("IRISEMU_REGISTRY", emulator.registry)
+    result = run_module(cpf_info, dict(instance="INFOTEST", iris_bin=emulator.iris_bin, sections=["config"]))
+    assert result["path"] == str(emulator.instance("INFOTEST").cpf_path)
+    assert list(result["cpf"]) == ["config"] and "gmheap" in result["cpf"]["config"]
