@@ -22,8 +22,9 @@ from typing import List, Optional, Sequence
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument
 from ansible_collections.irisops.iris.plugins.module_utils.iris_log import parse_text
 
+from .config import Switches
 from .registry import (
-    DEFAULT_VERSION, EmulatorError, InstanceRecord, Registry, RuntimeState, ctime, normalise_name, pid_alive, read_json,
+    DEFAULT_VERSION, EmulatorError, InstanceRecord, Registry, RuntimeState, ctime, normalise_name, pid_alive,
     running_state)
 
 START_GRACE_SECONDS = 60.0
@@ -124,8 +125,7 @@ def start(registry: Registry, name: str, cpf: Optional[str]) -> int:
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors, cwd=record.mgr_dir,
             pass_fds=(ready_w,), start_new_session=True)
     os.close(ready_w)
-    switches = read_json(record.switches_file) or {}
-    report = wait_for_report(ready_r, START_GRACE_SECONDS + float(switches.get("start_delay_seconds") or 0))
+    report = wait_for_report(ready_r, START_GRACE_SECONDS + switch_seconds(record, "start_delay_seconds"))
     os.close(ready_r)
     print_startup_summary(record, log_offset)
     if report == "READY":
@@ -137,6 +137,14 @@ def start(registry: Registry, name: str, cpf: Optional[str]) -> int:
     out("An error was encountered while initializing the system.")
     out("Please see the messages.log file in %s/ (%s)" % (record.mgr_dir, report.partition(" ")[2]))
     return 1
+
+
+def switch_seconds(record: InstanceRecord, name: str) -> float:
+    """A delay switch for the command's own timeout; the daemon reports a malformed switches file."""
+    try:
+        return float(getattr(Switches.load(record.switches_file), name))
+    except EmulatorError:
+        return 0.0
 
 
 def wait_for_report(fd: int, timeout: float) -> str:
@@ -181,8 +189,7 @@ def stop(registry: Registry, name: str, flags: Sequence[str]) -> int:
         out("Waiting for user sessions to end (up to ShutdownTimeout=%d seconds)" % state.shutdown_timeout)
     out("Shutting down %s" % record.name)
     os.kill(state.pid, signal.SIGUSR1 if wait_for_users else signal.SIGTERM)
-    switches = read_json(record.switches_file) or {}
-    timeout = state.shutdown_timeout + float(switches.get("stop_hang_seconds") or 0) + STOP_GRACE_SECONDS
+    timeout = state.shutdown_timeout + switch_seconds(record, "stop_hang_seconds") + STOP_GRACE_SECONDS
     if not wait_for_exit(state.pid, record.name, timeout):
         out("Shutdown of %s did not complete within %d seconds; use 'iris force %s'" % (record.name, timeout, record.name))
         return 1

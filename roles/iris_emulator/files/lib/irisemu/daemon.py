@@ -158,7 +158,10 @@ class Instance(object):
     def request_stop(self, wait_for_users: bool) -> None:
         if self.phase in ("stopping", "hung"):
             return
-        self.switches = Switches.load(self.record.switches_file)
+        try:
+            self.switches = Switches.load(self.record.switches_file)
+        except EmulatorError as exc:
+            self.log.write(WARNING, "Generic.Event", "Ignoring emulator switches at shutdown: %s" % exc)
         self.phase = "stopping"
         self.log.write(INFO, "Generic.Event", "Shutdown of InterSystems IRIS requested (%d user session(s) active)" % len(self.sessions))
         self.log.write(INFO, "Utility.Event", "Disabling logons")
