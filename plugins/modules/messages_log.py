@@ -21,7 +21,7 @@ description:
     in blocks, so the newest entries of a large file come back without parsing all of it.
   - Read-only; never changes anything on the target.
 author:
-  - irisops.iris contributors
+  - irisops.iris contributors (@irisops)
 extends_documentation_fragment:
   - irisops.iris.attributes
   - irisops.iris.attributes.INFO_MODULE
@@ -199,7 +199,7 @@ malformed_count:
 
 import os
 from datetime import datetime, tzinfo
-from typing import Any, BinaryIO, Dict, Iterator, List, Optional, Tuple
+from typing import BinaryIO, Dict, Iterator, List, Optional, Tuple
 
 from ansible.module_utils.basic import AnsibleModule  # type: ignore[import-untyped]
 
