@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
+# qlist's status dates look like ctime(): "Fri May 13 22:07:02 2016" (local time of the instance host).
+QLIST_DATE_FORMAT = "%a %b %d %H:%M:%S %Y"
 # Older releases print 8 fields; current ones 13 (see the qlist fixtures in the tests).
 QLIST_MIN_FIELDS = 8
 QLIST_FIELDS = 13
@@ -52,6 +55,17 @@ class Instance:
         return self.status.startswith("running")
 
     @property
+    def since(self) -> Optional[str]:
+        """When the instance started (running) or was last used (down), ISO 8601 without zone; None if unreadable."""
+        for prefix in ("since ", "last used "):
+            if self.activity.startswith(prefix):
+                try:
+                    return datetime.strptime(" ".join(self.activity[len(prefix):].split()), QLIST_DATE_FORMAT).isoformat()
+                except ValueError:
+                    return None
+        return None
+
+    @property
     def config_dir(self) -> str:
         """Where the CPF and mgr/ live: the data dir for durable %SYS, else the install dir."""
         return self.data_dir or self.install_dir
@@ -66,7 +80,7 @@ class Instance:
 
     def as_dict(self) -> Dict[str, Any]:
         facts = asdict(self)
-        facts.update(running=self.running, cpf_path=self.cpf_path, messages_log_path=self.messages_log_path)
+        facts.update(running=self.running, since=self.since, cpf_path=self.cpf_path, messages_log_path=self.messages_log_path)
         return facts
 
 
