@@ -154,7 +154,7 @@ def validate_fields(pid: int, severity: int, category: str, text: str, continuat
     for index, line in enumerate(continuation):
         if "\n" in line or line.endswith("\r"):
             raise LogFormatError("continuation[%d]: must be a single line" % index)
-        reason = _not_a_continuation(line)
+        reason = "starts like an entry header" if LOOKS_LIKE_HEADER.match(line) else _wrapped_header_reason(line)
         if reason:
             raise LogFormatError("continuation[%d]: would not read back as a continuation line: %s" % (index, reason))
 
@@ -215,10 +215,8 @@ def _malformed_reason(line: str) -> str:
     return "category: not '[Word.Event]' followed by a space or the end of the line"
 
 
-def _not_a_continuation(line: str) -> Optional[str]:
-    """Why a line that is not a header cannot be a continuation line either (None when it can)."""
-    if LOOKS_LIKE_HEADER.match(line):
-        return "starts like an entry header"
+def _wrapped_header_reason(line: str) -> Optional[str]:
+    """Why a line that does not start like a header still cannot be a continuation line (None when it can)."""
     embedded = EMBEDDED_HEADER.search(line)
     if embedded:
         return "entry header preceded by %r (a docker-compose or iris-main prefix?)" % line[:embedded.start()]
@@ -254,9 +252,7 @@ def iter_parse(lines: Iterable[str], tz: tzinfo = timezone.utc, first_line_numbe
                 yield _with_continuation(pending, continuation)
             pending, continuation = entry, []
             continue
-        reason = _not_a_continuation(line)
-        if reason == "starts like an entry header":
-            reason = _malformed_reason(line)
+        reason = _malformed_reason(line) if LOOKS_LIKE_HEADER.match(line) else _wrapped_header_reason(line)
         if reason is None and pending is None:
             reason = "text before the first entry"
         if reason is None:

@@ -135,6 +135,18 @@ def test_max_entries_with_no_match_returns_nothing(combined_log: Path) -> None:
     assert result["severity_counts"] == {"info": 0, "warning": 0, "severe": 0, "fatal": 0}
 
 
+def test_max_entries_skips_and_reports_a_broken_header_inside_the_window(tmp_path: Path) -> None:
+    lines = (SAMPLES / "durable-sys-first-boot.log").read_text(encoding="utf-8").split("\n")
+    lines.insert(6, "13/45/21-00:15:29:030 (390) 0 [Utility.Event] month 13 does not exist")
+    path = tmp_path / "messages.log"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    tail = run({"path": str(path), "max_entries": 3})
+    assert [entry["line_number"] for entry in tail["entries"]] == [6, 8, 9]
+    assert tail["malformed_lines"] == [{"line_number": 7, "text": lines[6],
+                                        "reason": "timestamp: '13/45/21-00:15:29:030' is not a valid date and time "
+                                                  "(month must be in 1..12)"}]
+
+
 def test_crlf_and_invalid_utf8_and_empty_file(tmp_path: Path) -> None:
     path = tmp_path / "messages.log"
     lines = (SAMPLES / "backup-freeze-thaw-journal-switch.log").read_bytes().split(b"\n")
