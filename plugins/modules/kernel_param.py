@@ -23,7 +23,7 @@ description:
   - Reports how C(vm.swappiness), C(vm.dirty_background_ratio), C(vm.dirty_ratio) and transparent huge pages compare with the
     values recommended for IRIS hosts (5, 5, 10 and C(never)).
 author:
-  - irisops.iris contributors
+  - irisops.iris contributors (@irisops)
 extends_documentation_fragment:
   - irisops.iris.attributes
   - irisops.iris.iris.CONTROL

@@ -42,7 +42,7 @@ def run_module_process(tmp_path: Path, args: Dict[str, Any], wrapper: Sequence[s
     args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": dict(args, _ansible_remote_tmp=str(tmp_path))}))
     env = dict(os.environ, PYTHONPATH=str(COLLECTIONS_ROOT), LANG="C", LC_ALL="C")
     completed = subprocess.run(list(wrapper) + [sys.executable, "-m", MODULE, str(args_file)],
-                               capture_output=True, text=True, env=env, timeout=60, cwd=str(tmp_path))
+                               capture_output=True, text=True, env=env, timeout=60, cwd=str(tmp_path), check=False)
     assert completed.stdout, "module printed nothing; stderr:\n%s" % completed.stderr
     return json.loads(completed.stdout)  # type: ignore[no-any-return]
 
@@ -98,7 +98,7 @@ def test_read_only_sysctl_dir_restores_the_runtime_value(tmp_path: Path) -> None
 
 
 def test_read_back_mismatch_from_the_real_kernel_restores_and_reports_both_values(tmp_path: Path) -> None:
-    if shutil.which("unshare") is None or subprocess.run(PRIVATE_UTS_NAMESPACE + ["true"], capture_output=True).returncode:
+    if shutil.which("unshare") is None or subprocess.run(PRIVATE_UTS_NAMESPACE + ["true"], capture_output=True, check=False).returncode:
         pytest.skip("no permission to create a private UTS namespace here")
     hostname = socket.gethostname()
     wanted = "x" * 80
@@ -176,7 +176,7 @@ def test_playbook_check_apply_check_apply(tmp_path: Path, ansible_env: Dict[str,
     completed = subprocess.run(
         [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local", "--diff",
          "-e", "ansible_python_interpreter=%s" % sys.executable, str(playbook)],
-        capture_output=True, text=True, env=ansible_env, timeout=300)
+        capture_output=True, text=True, env=ansible_env, timeout=300, check=False)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "(runtime)" in completed.stdout and "+vm.nr_hugepages=168" in completed.stdout
     assert proc_file.read_text() == "168\n"
