@@ -37,7 +37,7 @@ LOOKS_LIKE_HEADER = re.compile(r"^\d{1,2}/\d{1,2}/\d{2,4}-\d", re.ASCII)
 EMBEDDED_HEADER = re.compile(r"\d{2}/\d{2}/\d{2}-\d{2}:\d{2}:\d{2}:\d{3}\s+\(\d+\)\s+\d\s+\[[\w.]+\]", re.ASCII)
 # "2 [Utility.Event] LMF Error: ..." - a header whose timestamp and pid were cut off.
 HEADER_WITHOUT_STAMP = re.compile(r"^\s*\d\s+\[[\w.]+\](\s|$)", re.ASCII)
-# Spelled out (not \\w + re.ASCII) so the JSON Schema generated from it means the same in any regex engine.
+# Spelled out (not \w + re.ASCII) so the JSON Schema generated from it means the same in any regex engine.
 CATEGORY_PATTERN = re.compile(r"^[A-Za-z0-9_.]+$")
 TIMESTAMP_PATTERN = re.compile(r"^(\d{2})/(\d{2})/(\d{2})-(\d{2}):(\d{2}):(\d{2}):(\d{3})$", re.ASCII)
 
