@@ -259,8 +259,10 @@ tool_result:
            "dry_run": false, "duration_ms": 3, "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736"}
 """
 
+import grp
 import math
 import os
+import pwd
 import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
@@ -478,6 +480,17 @@ def file_path_of(sysctl_dir: str, file_name: str) -> str:
     return os.path.join(sysctl_dir, file_name)
 
 
+def check_file_owner(params: Dict[str, Any]) -> None:
+    """Unknown owner/group would fail inside Ansible after the runtime change, past our rollback: refuse them up front."""
+    for option, lookup in (("owner", pwd.getpwnam), ("group", grp.getgrnam)):
+        wanted = params.get(option)
+        if wanted and not str(wanted).isdigit():
+            try:
+                lookup(wanted)
+            except KeyError:
+                raise ModuleFailure("%s: %r does not exist on this host; nothing changed" % (option, wanted))
+
+
 def make_plan(module: AnsibleModule) -> Plan:
     """Read everything and decide every change; nothing is written here."""
     params = module.params
@@ -502,6 +515,8 @@ def make_plan(module: AnsibleModule) -> Plan:
         runtime_before = None
 
     file_path = file_path_of(params["sysctl_dir"], params["sysctl_file"]) if params["persist"] else None
+    if file_path:
+        check_file_owner(params)
     file_before = sysctl.read_file(os.path.realpath(file_path)) if file_path else None
     document = sysctl.SysctlFile(file_before or b"")
     persisted_before = document.get(name)

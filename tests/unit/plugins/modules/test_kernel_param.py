@@ -321,3 +321,29 @@ def test_danger_is_only_lowering_below_need() -> None:
     assert kernel_param.danger("vm.nr_hugepages", "161", "200", need) is None
     assert kernel_param.danger("vm.swappiness", "1", "60", need) is None
     assert kernel_param.danger("vm.nr_hugepages", "1", "200", None) is None
+
+
+def test_read_back_mismatch_when_the_file_ignores_writes(host: Host) -> None:
+    # /dev/null accepts every write and keeps nothing: a real file that ignores writes (the real-kernel
+    # truncation case is in tests/integration/test_kernel_param_kernel.py).
+    host.path("vm.swappiness").unlink()
+    host.path("vm.swappiness").symlink_to("/dev/null")
+    result = run(host, name="vm.swappiness", value=5)
+    assert result["failed"] and result["msg"] == (
+        "read-back mismatch for %s: wrote '5' but the kernel reports ''; runtime value restored to ''" % host.path("vm.swappiness"))
+    assert result["tool_result"]["status"] == "failure" and not host.conf.exists()
+
+
+def test_read_back_mismatch_hint_for_huge_pages(host: Host) -> None:
+    host.path("vm.nr_hugepages").unlink()
+    host.path("vm.nr_hugepages").symlink_to("/dev/null")
+    result = run(host, name="vm.nr_hugepages", value=64, persist=False)
+    assert result["failed"] and "the kernel could not reserve them all" in result["msg"]
+
+
+@pytest.mark.parametrize("option", ["owner", "group"])
+def test_unknown_file_owner_is_refused_before_any_change(host: Host, option: str) -> None:
+    result = run(host, name="vm.swappiness", value=5, **{option: "no-such-kernel-param-user"})
+    assert result["failed"] and result["msg"] == "%s: 'no-such-kernel-param-user' does not exist on this host; nothing changed" % option
+    assert host.runtime("vm.swappiness") == "60\n" and not host.conf.exists()
+    assert run(host, name="vm.swappiness", value=5, **{option: "root"})["changed"] is True
