@@ -56,15 +56,15 @@ def test_valid_command_is_parsed_in_execution_order() -> None:
         ({"error_type": "cosmic"}, "$.error_type", "is not one of"),
         ({"surprise": 1}, "$", "Additional properties"),
         ({"parameters": [{"action": "reboot"}]}, "$.parameters[0]", ""),
-        ({"parameters": [{"action": "cpf", "changes": [{"section": "config", "parameter": "../../etc",
-                                                         "new_value": "1"}]}]},
+        ({"parameters": [{"action": "cpf",
+                          "changes": [{"section": "config", "parameter": "../../etc", "new_value": "1"}]}]},
          "$.parameters[0]", ""),
     ],
 )
 def test_invalid_command_names_path_and_reason(patch: dict[str, Any], path: str, reason: str) -> None:
     with pytest.raises(ValidationError) as caught:
         contracts.validate("remediation_command", dict(EXAMPLE_COMMAND, **patch), RemediationCommand)
-    paths = [p for p, _ in caught.value.errors]
+    paths = [error_path for error_path, _reason in caught.value.errors]
     assert any(p.startswith(path) for p in paths), caught.value.errors
     assert reason in str(caught.value)
 

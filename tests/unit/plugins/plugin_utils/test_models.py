@@ -15,7 +15,7 @@ REAL_LINE = "08/11/21-05:49:43:342 (18374) 0 [Generic.Event] INTERSYSTEMS IRIS J
 
 
 def test_message_round_trips_through_the_log_format() -> None:
-    entries, _ = iris_log.parse_text(REAL_LINE + "\nJournaling switched to: /iris/journal1/20210811.003\n")
+    entries, _malformed = iris_log.parse_text(REAL_LINE + "\nJournaling switched to: /iris/journal1/20210811.003\n")
     message = IRISMessage.from_entry(entries[0], instance="IRIS", host="db1")
     assert message.text.endswith("Journaling switched to: /iris/journal1/20210811.003")
     assert message.to_entry().format() == entries[0].format()

@@ -21,7 +21,7 @@ SECRETS = (API_KEY, BEARER, PASSWORD, LICENCE)
 
 
 def test_trace_ids_are_w3c_compatible_and_never_zero() -> None:
-    ids = {tracing.new_trace_id() for _ in range(200)}
+    ids = {tracing.new_trace_id() for _attempt in range(200)}
     assert len(ids) == 200 and all(is_trace_id(i) for i in ids)
     assert not is_trace_id("0" * 32) and not is_trace_id("A" * 32) and not is_trace_id("a" * 31)
 
