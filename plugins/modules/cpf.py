@@ -22,7 +22,7 @@ description:
   - IRIS reads the CPF at startup; edit a running instance's file and restart it (M(irisops.iris.instance_restart))
     for the change to take effect.
 author:
-  - irisops.iris contributors
+  - irisops.iris contributors (@irisops)
 extends_documentation_fragment:
   - irisops.iris.attributes
   - irisops.iris.iris.CONTROL

@@ -15,7 +15,7 @@ description:
     (default, units, whether a change needs a restart), and the shared memory the instance will allocate at startup.
   - Secret values (C([Startup] PasswordHash)) are masked.
 author:
-  - irisops.iris contributors
+  - irisops.iris contributors (@irisops)
 extends_documentation_fragment:
   - irisops.iris.attributes
   - irisops.iris.attributes.INFO_MODULE
