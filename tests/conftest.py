@@ -7,6 +7,7 @@ through ANSIBLE_COLLECTIONS_PATH), so tests import exactly the files in this rep
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import sys
@@ -27,7 +28,18 @@ def _link_collection() -> None:
         link.symlink_to(REPO, target_is_directory=True)
 
 
+def _unpack_compressed_fixtures() -> None:
+    """CRLF fixtures are stored gzip-compressed: text tooling (ansible-test's line-endings check,
+    editors, git settings) would otherwise rewrite the very bytes the round-trip tests compare."""
+    for packed in (REPO / "tests" / "fixtures").rglob("*.gz"):
+        unpacked = packed.with_suffix("")
+        data = gzip.decompress(packed.read_bytes())
+        if not unpacked.exists() or unpacked.read_bytes() != data:
+            unpacked.write_bytes(data)
+
+
 _link_collection()
+_unpack_compressed_fixtures()
 if str(COLLECTIONS_ROOT) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS_ROOT))
 
