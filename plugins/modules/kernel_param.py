@@ -265,7 +265,7 @@ import os
 import pwd
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from ansible.module_utils.basic import AnsibleModule  # type: ignore[import-untyped]
 
@@ -287,7 +287,7 @@ ALLOCATION_PATTERN = re.compile(r"^(?:Allocated|Failed to allocate) (\d+)MB shar
 
 
 class ModuleFailure(Exception):
-    """Stop with this message; ``changes`` says what was (and stayed) changed for the ToolResult."""
+    """Stop with this message; whatever the run had changed has been put back (or the message says why not)."""
 
 
 @dataclass(frozen=True)
@@ -491,9 +491,8 @@ def check_file_owner(params: Dict[str, Any]) -> None:
                 raise ModuleFailure("%s: %r does not exist on this host; nothing changed" % (option, wanted))
 
 
-def make_plan(module: AnsibleModule) -> Plan:
-    """Read everything and decide every change; nothing is written here."""
-    params = module.params
+def validated_request(params: Dict[str, Any]) -> Tuple[str, str, Optional[str]]:
+    """(name, value, current_value guard) after every check that needs no reading of the host."""
     name = params["name"]
     sysctl.validate_name(name)
     value = _text_value("value", params["value"])
@@ -506,33 +505,53 @@ def make_plan(module: AnsibleModule) -> Plan:
         raise ModuleFailure("value: 'auto' is only defined for %s, not %s" % (", ".join(MEMORY_PARAMETERS), name))
     if value == AUTO and not params["instance"]:
         raise ModuleFailure("value: 'auto' needs instance to size shared memory")
-    proc_path = sysctl.proc_path(params["proc_root"], name)
-    try:
-        runtime_before: Optional[str] = sysctl.read_runtime(proc_path)
-    except sysctl.SysctlError:
-        if params["apply"]:
-            raise
-        runtime_before = None
+    return name, value, guard
 
+
+def read_runtime_for(proc_path: str, apply: bool) -> Optional[str]:
+    """The live value; without apply a parameter this kernel lacks may still be persisted (None)."""
+    try:
+        return sysctl.read_runtime(proc_path)
+    except sysctl.SysctlError:
+        if apply:
+            raise
+        return None
+
+
+def check_guard(name: str, guard: Optional[str], runtime_before: Optional[str], persisted_before: Optional[str]) -> None:
+    if guard is None:
+        return
+    current, where = (runtime_before, "runtime") if runtime_before is not None else (persisted_before, "persisted")
+    if not sysctl.values_equal(current, guard):
+        raise ModuleFailure("current_value: expected %s but the %s value of %s is %s; nothing changed"
+                            % (guard, where, name, current))
+
+
+def instance_need(module: AnsibleModule) -> Optional[MemoryNeed]:
+    params = module.params
+    if not params["instance"]:
+        return None
+    page_kb = params["hugepage_size_kb"] or hugepage_size_kb(params["proc_root"])
+    if page_kb <= 0:
+        raise ModuleFailure("hugepage_size_kb: must be > 0, got %d" % page_kb)
+    return memory_need(resolve_instance(module, params["instance"]), page_kb, params["auto_margin_percent"])
+
+
+def make_plan(module: AnsibleModule) -> Plan:
+    """Read everything and decide every change; nothing is written here."""
+    params = module.params
+    name, value, guard = validated_request(params)
+    proc_path = sysctl.proc_path(params["proc_root"], name)
+    runtime_before = read_runtime_for(proc_path, params["apply"])
     file_path = file_path_of(params["sysctl_dir"], params["sysctl_file"]) if params["persist"] else None
     if file_path:
         check_file_owner(params)
     file_before = sysctl.read_file(os.path.realpath(file_path)) if file_path else None
     document = sysctl.SysctlFile(file_before or b"")
     persisted_before = document.get(name)
+    check_guard(name, guard, runtime_before, persisted_before)
 
-    if guard is not None:
-        current, where = (runtime_before, "runtime") if runtime_before is not None else (persisted_before, "persisted")
-        if not sysctl.values_equal(current, guard):
-            raise ModuleFailure("current_value: expected %s but the %s value of %s is %s; nothing changed"
-                                % (guard, where, name, current))
-
-    need = None
-    if params["instance"]:
-        page_kb = params["hugepage_size_kb"] or hugepage_size_kb(params["proc_root"])
-        if page_kb <= 0:
-            raise ModuleFailure("hugepage_size_kb: must be > 0, got %d" % page_kb)
-        need = memory_need(resolve_instance(module, params["instance"]), page_kb, params["auto_margin_percent"])
+    need = instance_need(module)
     required = need.value_for(name) if need is not None else None
     # make_plan accepted auto only for a memory parameter with an instance, so required is known here.
     target = auto_value(required, runtime_before) if value == AUTO and required is not None else value
