@@ -1,0 +1,179 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 irisops.iris contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Action plugin irisops.iris.publish_messages: POST IRISMessage JSON to an HTTP endpoint, at least once.
+
+Runs on the controller; the network path is the controller's. Delivery goes through the durable spool of
+plugin_utils.publisher, so what cannot be delivered now is sent first by the next run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+from ansible.errors import AnsibleActionFail  # type: ignore[import-untyped]
+from ansible.module_utils.basic import missing_required_lib  # type: ignore[import-untyped]
+from ansible.plugins.action import ActionBase  # type: ignore[import-untyped]
+
+from ansible_collections.irisops.iris.plugins.module_utils import iris_log
+from ansible_collections.irisops.iris.plugins.module_utils.tool_result import ToolResultBuilder
+
+try:
+    from ansible_collections.irisops.iris.plugins.plugin_utils.errors import IrisOpsError, ValidationError
+    from ansible_collections.irisops.iris.plugins.plugin_utils.logs import build_logger
+    from ansible_collections.irisops.iris.plugins.plugin_utils.models import IRISMessage
+    from ansible_collections.irisops.iris.plugins.plugin_utils.publisher import (
+        Publisher, PublisherConfig, Spool, safe_endpoint)
+    from ansible_collections.irisops.iris.plugins.plugin_utils.redaction import redact_text
+except ImportError as error:  # pragma: no cover - exercised only without the controller requirements
+    IMPORT_ERROR: Optional[ImportError] = error
+else:
+    IMPORT_ERROR = None
+
+TOOL = "publish_messages"
+DEFAULT_TOKEN_ENV = "IRISOPS_PUBLISH_TOKEN"
+# Fields a messages_log entry carries for people, not part of the published IRISMessage contract.
+ENTRY_ONLY_FIELDS = ("severity_name", "line_number")
+
+ARGUMENT_SPEC: dict[str, Any] = dict(
+    endpoint=dict(type="str", required=True),
+    messages=dict(type="list", elements="dict"),
+    messages_file=dict(type="path"),
+    min_severity=dict(type="int", default=0, choices=[0, 1, 2, 3]),
+    instance=dict(type="str"),
+    host=dict(type="str"),
+    timezone=dict(type="str"),
+    spool_dir=dict(type="path"),
+    headers=dict(type="dict", default={}),
+    auth_token=dict(type="str", no_log=True),
+    auth_token_env=dict(type="str", default=DEFAULT_TOKEN_ENV, no_log=False),
+    validate_certs=dict(type="bool", default=True),
+    timeout=dict(type="float", default=30.0),
+    max_attempts=dict(type="int", default=3),
+    backoff_base=dict(type="float", default=1.0),
+    concurrency=dict(type="int", default=10),
+    batch_size=dict(type="int", default=1),
+    batch_format=dict(type="str", default="ndjson", choices=["ndjson", "array"]),
+    log_file=dict(type="path"),
+    trace_id=dict(type="str"),
+)
+
+
+class ActionModule(ActionBase):  # type: ignore[misc]
+    _supports_check_mode = True
+    _supports_async = False
+
+    def run(self, tmp: Any = None, task_vars: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+        if IMPORT_ERROR is not None:
+            raise AnsibleActionFail(missing_required_lib("aiohttp, pydantic and structlog (controller requirements)"),
+                                    orig_exc=IMPORT_ERROR)
+        result: dict[str, Any] = super().run(tmp, task_vars or {})
+        _, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC,
+                                                mutually_exclusive=[["messages", "messages_file"]],
+                                                required_one_of=[["messages", "messages_file"]])
+        check_mode = bool(self._task.check_mode)
+        builder = ToolResultBuilder(TOOL, params["trace_id"])
+        token = params["auth_token"] or os.environ.get(params["auth_token_env"]) or None
+        config = PublisherConfig(
+            endpoint=params["endpoint"], spool_dir=Path(params["spool_dir"] or default_spool_dir(params["endpoint"])),
+            headers={str(k): str(v) for k, v in params["headers"].items()}, auth_token=token,
+            validate_certs=params["validate_certs"], timeout=params["timeout"], max_attempts=params["max_attempts"],
+            backoff_base=params["backoff_base"], concurrency=params["concurrency"], batch_size=params["batch_size"],
+            batch_format=params["batch_format"])
+        try:
+            messages = [message for message in load_messages(params)
+                        if message.get("severity", 0) >= params["min_severity"]]
+            if check_mode:
+                config.check()
+                backlog = len(Spool(config.spool_dir).backlog()) if config.spool_dir.exists() else 0
+                result.update(changed=bool(messages) or backlog > 0, would_send=len(messages) + backlog,
+                              msg="[preview] would send %d messages (backlog %d)" % (len(messages) + backlog, backlog),
+                              backlog=backlog, endpoint=safe_endpoint(config.endpoint),
+                              spool_dir=str(config.spool_dir), trace_id=builder.trace_id,
+                              tool_result=builder.build("success", dry_run=True))
+                return result
+            report = self._publish(config, messages, params["log_file"], str(builder.trace_id))
+        except IrisOpsError as error:
+            message = redact_text(str(error))
+            errors = getattr(error, "errors", [])
+            result.update(failed=True, changed=False, msg=message,
+                          errors=[{"path": path, "reason": redact_text(reason)} for path, reason in errors],
+                          tool_result=builder.build("failure", error_message=message))
+            return result
+        if report["sent"]:
+            builder.add_change(report["endpoint"], None, "%d messages delivered" % report["sent"])
+        status = "success" if not (report["failed"] or report["spooled"]) else (
+            "partial" if report["sent"] else "failure")
+        summary = "sent %(sent)d, failed %(failed)d, spooled %(spooled)d (backlog was %(backlog)d)" % report
+        if status != "success":
+            result["warnings"] = [summary + "; spooled messages are sent first by the next run, "
+                                            "refused ones are in the spool's rejected.ndjson"]
+        result.update(report, changed=report["sent"] > 0 or report["failed"] > 0, spool_dir=str(config.spool_dir),
+                      msg=summary, tool_result=builder.build(status, error_message=None if status == "success"
+                                                             else summary))
+        return result
+
+    @staticmethod
+    def _publish(config: PublisherConfig, messages: list[dict[str, Any]], log_file: Optional[str],
+                 trace_id: str) -> dict[str, Any]:
+        if log_file is None:
+            return Publisher(config, trace_id=trace_id).publish(messages).as_dict()
+        with open(log_file, "a", encoding="utf-8") as stream:
+            logger = build_logger("irisops.iris.publish_messages", stream=stream)
+            return Publisher(config, logger=logger, trace_id=trace_id).publish(messages).as_dict()
+
+
+def default_spool_dir(endpoint: str) -> str:
+    """One spool per endpoint, so a backlog is never delivered to a different receiver."""
+    digest = hashlib.sha256(safe_endpoint(endpoint).encode("utf-8")).hexdigest()[:16]
+    return os.path.join(os.path.expanduser("~"), ".cache", "irisops", "publish-spool", digest)
+
+
+def load_messages(params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Messages from the option or the file, with O(instance)/O(host) filled in where missing."""
+    if params["messages"] is not None:
+        raw = [json.loads(json.dumps(message, default=str)) for message in params["messages"]]
+    else:
+        raw = list(read_messages_file(Path(params["messages_file"]), params["timezone"]))
+    messages = []
+    for message in raw:
+        cleaned = {name: value for name, value in message.items() if name not in ENTRY_ONLY_FIELDS}
+        for name in ("instance", "host"):
+            if params[name] is not None and cleaned.get(name) is None:
+                cleaned[name] = params[name]
+        messages.append(cleaned)
+    return messages
+
+
+def read_messages_file(path: Path, timezone: Optional[str]) -> Iterator[dict[str, Any]]:
+    """A JSON array or NDJSON of IRISMessage objects, or a messages.log file (parsed by iris_log)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as error:
+        raise ValidationError("messages_file: cannot read %s: %s" % (path, error.strerror),
+                              [("messages_file", error.strerror or "unreadable")]) from None
+    stripped = text.lstrip()
+    if stripped.startswith("[") or stripped.startswith("{"):
+        try:
+            documents = json.loads(text) if stripped.startswith("[") else [
+                json.loads(line) for line in text.splitlines() if line.strip()]
+        except ValueError as error:
+            raise ValidationError("messages_file: %s is neither a JSON array nor NDJSON: %s" % (path, error),
+                                  [("messages_file", str(error))]) from None
+        for document in documents:
+            if not isinstance(document, dict):
+                raise ValidationError("messages_file: every item must be a JSON object", [("messages_file", "not an object")])
+            yield document
+        return
+    try:
+        zone = iris_log.resolve_timezone(timezone)
+    except iris_log.LogFormatError as error:
+        raise ValidationError(str(error), [("timezone", str(error))]) from None
+    entries, _malformed = iris_log.parse_text(text, zone)
+    for entry in entries:
+        yield IRISMessage.from_entry(entry).model_dump(mode="json")
