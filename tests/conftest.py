@@ -49,7 +49,12 @@ def run_module(module: Any, args: Dict[str, Any], check_mode: bool = False, diff
 
     ``failed`` is part of the returned dict; callers assert on it.
     """
+    from ansible.module_utils.common import warnings as ansible_warnings
     from ansible.module_utils.testing import patch_module_args
+
+    # Ansible keeps warnings in process-wide dicts; each in-process run starts clean like a real one.
+    ansible_warnings._global_warnings.clear()
+    ansible_warnings._global_deprecations.clear()
 
     internal = {"_ansible_check_mode": check_mode, "_ansible_diff": diff, "_ansible_remote_tmp": "/tmp",
                 "_ansible_keep_remote_files": False}
