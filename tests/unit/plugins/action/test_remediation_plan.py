@@ -1,0 +1,117 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The remediation_plan action plugin, loaded and run in-process the way the task executor does."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ansible.errors import AnsibleActionFail
+from ansible.parsing.dataloader import DataLoader
+from ansible.playbook.play_context import PlayContext
+from ansible.playbook.task import Task
+from ansible.plugins.loader import connection_loader, init_plugin_loader
+from ansible.template import Templar
+from ansible.utils.collection_loader import AnsibleCollectionConfig
+
+from ansible_collections.irisops.iris.plugins.action.remediation_plan import MAX_COMMAND_BYTES, ActionModule
+from ansible_collections.irisops.iris.plugins.plugin_utils.models import ToolResult
+
+REPO = Path(__file__).resolve().parents[4]
+GMHEAP_FAULT = json.loads((REPO / "examples" / "commands" / "fault-gmheap-too-small.json").read_text())
+LOCK_THRESHOLD = json.loads((REPO / "examples" / "commands" / "config-sql-lock-threshold.json").read_text())
+
+
+def run_action(task_vars: dict[str, Any], check_mode: bool = False, **args: Any) -> dict[str, Any]:
+    if AnsibleCollectionConfig.collection_finder is None:  # once per process, as ansible-playbook does
+        init_plugin_loader([str(REPO / "build" / "collections")])
+    loader = DataLoader()
+    task = Task()
+    task.action = "irisops.iris.remediation_plan"
+    task.args = args
+    task.check_mode = check_mode
+    play_context = PlayContext()
+    action = ActionModule(task=task, connection=connection_loader.get("ansible.builtin.local", play_context),
+                          play_context=play_context, loader=loader, templar=Templar(loader=loader),
+                          shared_loader_obj=None)
+    result: dict[str, Any] = action.run(task_vars=task_vars)
+    ToolResult.model_validate(result["tool_result"])
+    return result
+
+
+def test_command_from_top_level_vars_like_extra_vars_file() -> None:
+    result = run_action(dict(LOCK_THRESHOLD, inventory_hostname="IRIS"))
+    assert not result.get("failed") and result["changed"] is False
+    assert result["plan"]["cpf_settings"][0]["parameter"] == "LockThreshold"
+    assert result["tool_result"]["status"] == "success"
+    assert result["tool_result"]["trace_id"] == result["plan"]["trace_id"]
+    assert result["msg"] == "config-sql-lock-threshold-001 on IRIS: 1. cpf ([SQL] LockThreshold)"
+
+
+def test_command_as_json_text_like_a_survey_answer() -> None:
+    command = dict(GMHEAP_FAULT, trace_id="4bf92f3577b34da6a3ce929d0e0e4736")
+    result = run_action({"remediation_command": json.dumps(command)}, approve_restart=True)
+    assert [step["action"] for step in result["plan"]["steps"]] == ["cpf", "restart"]
+    assert result["tool_result"]["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
+
+
+def test_explicit_command_option_wins() -> None:
+    result = run_action({"remediation_command": "not used"}, command=LOCK_THRESHOLD)
+    assert result["plan"]["command_id"] == LOCK_THRESHOLD["command_id"]
+
+
+def test_unapproved_restart_is_refused_before_anything_runs() -> None:
+    result = run_action({"remediation_command": GMHEAP_FAULT})
+    assert result["failed"] and "approve_restart=true" in result["msg"]
+    assert result["tool_result"]["status"] == "failure" and result["tool_result"]["requires_user_action"]
+    assert result["errors"] == [{"path": "approve_restart", "reason": "needed for the restart"}]
+
+
+def test_preview_needs_no_approval() -> None:
+    result = run_action({"remediation_command": GMHEAP_FAULT}, check_mode=True)
+    assert not result.get("failed") and result["check_mode"] is True
+    assert result["tool_result"]["dry_run"] is True and result["msg"].startswith("[preview] ")
+
+
+def test_invalid_command_lists_paths_and_keeps_its_trace_id() -> None:
+    command = dict(GMHEAP_FAULT, trace_id="4bf92f3577b34da6a3ce929d0e0e4736", execution_order=[])
+    command["parameters"] = [{"action": "cpf", "changes": [{"section": "config", "parameter": "gmheap", "new_value": "1"}]}]
+    result = run_action({"remediation_command": command}, approve_restart=True)
+    assert result["failed"] and "out of range" in result["msg"]
+    assert result["errors"][0]["path"] == "$.parameters[0].changes[0]"
+    assert result["tool_result"]["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
+
+
+def test_command_for_another_instance_is_refused() -> None:
+    result = run_action({"remediation_command": LOCK_THRESHOLD}, instance="OTHER")
+    assert result["failed"] and result["errors"][0]["path"] == "$.instance"
+
+
+@pytest.mark.parametrize("raw, reason", [
+    ("{not json", "malformed JSON"),
+    ("x" * (MAX_COMMAND_BYTES + 1), "larger than"),
+    (["a", "list"], "object"),
+])
+def test_malformed_oversized_and_wrong_shape(raw: Any, reason: str) -> None:
+    result = run_action({"remediation_command": raw})
+    assert result["failed"] and reason in json.dumps(result["errors"])
+
+
+def test_template_in_a_command_is_never_rendered(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    command = dict(LOCK_THRESHOLD, reason="{{ lookup('pipe', 'touch %s') }}" % marker)
+    result = run_action({"remediation_command": command})
+    assert result["plan"]["reason"].startswith("{{ lookup(")
+    assert not marker.exists()
+
+
+def test_secrets_never_reach_the_result() -> None:
+    command = dict(LOCK_THRESHOLD, reason="password=hunter2 for the record")
+    assert "hunter2" not in json.dumps(run_action({"remediation_command": command}))
+
+
+def test_missing_command_is_a_clear_error() -> None:
+    with pytest.raises(AnsibleActionFail, match="no remediation command"):
+        run_action({"inventory_hostname": "IRIS"})
