@@ -12,7 +12,7 @@ short_description: Gracefully restart, stop or start an IRIS instance, protectin
 version_added: 0.1.0
 description:
   - Restarts (or stops, or starts) one IRIS instance through the C(iris) control command, on a real IRIS installation
-    or on the emulator of the M(irisops.iris.iris_emulator) role.
+    or on the emulator of the C(irisops.iris.iris_emulator) role.
   - Before a stop it counts active user sessions (TCP connections to the superserver port) and waits up to
     O(user_wait_timeout) for them to end. If sessions remain and O(force_users=false) it fails with
     RV(requires_user_action=true) and the session count, and nothing is stopped.
@@ -23,7 +23,7 @@ description:
     O(stable_seconds). A restart is proven by this observed state, never by a return code.
   - Reports how long each phase took, the C(messages.log) entries written meanwhile and a ToolResult.
 author:
-  - irisops.iris contributors
+  - irisops.iris contributors (@irisops)
 extends_documentation_fragment:
   - irisops.iris.attributes
   - irisops.iris.iris.CONTROL
