@@ -73,7 +73,7 @@ class ActionModule(ActionBase):  # type: ignore[misc]
             raise AnsibleActionFail(missing_required_lib("aiohttp, pydantic and structlog (controller requirements)"),
                                     orig_exc=IMPORT_ERROR)
         result: dict[str, Any] = super().run(tmp, task_vars or {})
-        _, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC,
+        unused_spec, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC,
                                                 mutually_exclusive=[["messages", "messages_file"]],
                                                 required_one_of=[["messages", "messages_file"]])
         check_mode = bool(self._task.check_mode)

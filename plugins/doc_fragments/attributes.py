@@ -25,6 +25,16 @@ attributes:
     support: N/A
 """
 
+    # For action plugins: the work happens on the controller.
+    ACTION = r"""
+options: {}
+attributes:
+  action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+  async:
+    description: Supports being used with the C(async) keyword.
+"""
+
     # For modules that only read.
     INFO_MODULE = r"""
 options: {}

@@ -16,7 +16,7 @@ description:
   - Works with a real IRIS installation and with the emulator deployed by the M(irisops.iris.iris_emulator) role.
     Older releases that print only 8 or 9 qlist fields are read too; the missing fields are returned empty.
 author:
-  - irisops.iris contributors
+  - irisops.iris contributors (@irisops)
 extends_documentation_fragment:
   - irisops.iris.attributes
   - irisops.iris.attributes.INFO_MODULE

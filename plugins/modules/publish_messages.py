@@ -25,9 +25,10 @@ description:
     retries the endpoint is considered down and the remaining messages stay in the spool without further attempts.
   - Runs on the controller (action plugin). The network path is the controller's.
 author:
-  - irisops.iris contributors
+  - irisops.iris contributors (@irisops)
 extends_documentation_fragment:
   - irisops.iris.attributes
+  - irisops.iris.attributes.ACTION
 attributes:
   action:
     support: full

@@ -382,7 +382,7 @@ class Publisher(object):
         timeout = aiohttp.ClientTimeout(total=self.config.timeout)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
             workers = [asyncio.create_task(self._worker(session, queue))
-                       for _ in range(min(self.config.concurrency, queue.qsize()))]
+                       for unused in range(min(self.config.concurrency, queue.qsize()))]
             await asyncio.gather(*workers)
 
     def publish(self, messages: Iterable[IRISMessage | Mapping[str, Any]]) -> PublishReport:

@@ -12,8 +12,8 @@ from tests.conftest import run_module
 
 
 @pytest.mark.slow
-def test_edit_of_a_running_instance_is_picked_up_by_a_restart(emulator: EmulatorEnv,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_edit_of_a_running_instance_is_picked_up_by_a_restart(
+        emulator: EmulatorEnv, monkeypatch: pytest.MonkeyPatch) -> None:
     emulator.create("CPFTEST")
     emulator.start("CPFTEST")
     monkeypatch.setenv("IRISEMU_REGISTRY", emulator.registry)

@@ -81,7 +81,7 @@ def test_too_few_fields_is_an_error_naming_the_line() -> None:
 
 def run_command(args: List[str], environ_update: Optional[Dict[str, str]] = None) -> Tuple[int, str, str]:
     """What AnsibleModule.run_command does for IrisControl: run the command with the extra environment."""
-    done = subprocess.run(args, capture_output=True, text=True, env=dict(os.environ, **(environ_update or {})))
+    done = subprocess.run(args, capture_output=True, text=True, env=dict(os.environ, **(environ_update or {})), check=False)
     return done.returncode, done.stdout, done.stderr
 
 

@@ -78,7 +78,7 @@ def test_stripped_header_reason() -> None:
 
 
 def test_journal_switch_continuation_attaches_to_its_entry() -> None:
-    entries, _ = iris_log.parse_text(BACKUP_SAMPLE.read_text(encoding="utf-8"))
+    entries, unused_malformed = iris_log.parse_text(BACKUP_SAMPLE.read_text(encoding="utf-8"))
     journal = [entry for entry in entries if entry.text == "INTERSYSTEMS IRIS JOURNALING SYSTEM MESSAGE"]
     assert len(journal) == 1
     assert journal[0].continuation == ("Journaling switched to: /iris/journal1/20210811.003",)

@@ -167,7 +167,7 @@ def test_duplicate_key_in_the_file_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("make,message", [
     (lambda tmp: str(tmp / "sub" / ".." / "iris.cpf"), "must not contain '..'"),
-    (lambda tmp: str(tmp), "is not a regular file"),
+    (str, "is not a regular file"),
     (lambda tmp: str(tmp / "missing.cpf"), "does not exist"),
     (lambda tmp: "relative.cpf", "must be absolute"),
     (lambda tmp: "/dev/null", "is not a regular file"),

@@ -56,8 +56,8 @@ def test_control_command_found_on_path(emulator: EmulatorEnv, monkeypatch: pytes
     assert result["iris_bin"] == emulator.iris_bin and result["instances"][0]["name"] == "ONPATH"
 
 
-def test_bad_iris_bin_and_failing_qlist_fail_clearly(emulator: EmulatorEnv, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_iris_bin_and_failing_qlist_fail_clearly(
+        emulator: EmulatorEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     result = run_module(instance_info, dict(iris_bin=str(tmp_path / "nope")))
     assert result["failed"] and "is not an executable file" in result["msg"]
     registry_file = Path(emulator.registry) / "BROKEN.json"

@@ -213,5 +213,5 @@ def test_a_second_publisher_waits_for_the_spool_lock_then_fails_clearly(tmp_path
 
 def test_latency_percentiles_nearest_rank() -> None:
     assert pub.latency_percentiles([]) == {"p50": None, "p90": None, "p99": None, "max": None}
-    assert pub.latency_percentiles([float(n) for n in range(1, 101)]) == {"p50": 50.0, "p90": 90.0, "p99": 99.0,
-                                                                           "max": 100.0}
+    expected = {"p50": 50.0, "p90": 90.0, "p99": 99.0, "max": 100.0}
+    assert pub.latency_percentiles([float(n) for n in range(1, 101)]) == expected
