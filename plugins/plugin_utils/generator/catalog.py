@@ -1,0 +1,391 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 irisops.iris contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The catalog of IRIS messages.log templates, per category.
+
+Each template names where its wording comes from (``source``):
+- ``real: <file>``  the line shape was copied from log_samples/messages/<file> (a captured line);
+- ``emulator``      the bundled emulator's wording, kept identical so the closed loop reacts to it;
+- ``docs: ...``     no captured line exists in public sources for this event (lock table full, ECP,
+                    mirror, journal freeze); the wording follows what the InterSystems documentation
+                    describes, it is NOT a copy of a real line.
+Fields in ``{braces}`` come from the session (profile values, PIDs, journal files) or from ``params``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Callable, Dict, List, Mapping, MutableMapping, Tuple
+
+from ansible_collections.irisops.iris.plugins.module_utils import iris_log
+from ansible_collections.irisops.iris.plugins.plugin_utils.generator.session import Session
+from ansible_collections.irisops.iris.plugins.plugin_utils.models import MessageCategory
+
+# A parameter value from the session; it may also fill companion fields (a database's dir and SFN).
+ValueFn = Callable[[Session, MutableMapping[str, str]], str]
+# Process roles whose PID stays fixed in a session; any other role gets a fresh PID per line.
+USER_PROCESS = "user"
+
+
+@dataclass(frozen=True)
+class Template:
+    key: str
+    category: MessageCategory
+    tag: str
+    severity: int
+    text: str
+    source: str
+    continuation: Tuple[str, ...] = ()
+    process: str = "control"
+    weight: float = 1.0
+    params: Mapping[str, ValueFn] = field(default_factory=dict)
+    # False for lines that only make sense inside their scenario (a startup banner without the startup).
+    standalone: bool = True
+
+    @cached_property
+    def static(self) -> bool:
+        """No field to fill: the text is written as it stands."""
+        return "{" not in self.text and not any("{" in line for line in self.continuation)
+
+
+def _ints(low: int, high: int) -> ValueFn:
+    return lambda session, _values: str(session.rng.randint(low, high))
+
+
+def _choice(*options: str) -> ValueFn:
+    return lambda session, _values: session.rng.choice(options)
+
+
+def _role_pid(role: str) -> ValueFn:
+    return lambda session, _values: str(session.pid(role))
+
+
+def _user_pid(session: Session, _values: MutableMapping[str, str]) -> str:
+    return str(session.new_pid())
+
+
+def _job_id(session: Session, _values: MutableMapping[str, str]) -> str:
+    return "%08x" % (0x00020000 + session.rng.randint(1, 0x3ff))
+
+
+def _journal_file(session: Session, _values: MutableMapping[str, str]) -> str:
+    return session.journal_file()
+
+
+def _next_journal_file(session: Session, _values: MutableMapping[str, str]) -> str:
+    return session.journal_file(switch=True)
+
+
+def _db_dir(session: Session, values: MutableMapping[str, str]) -> str:
+    directory, sfn = session.database()
+    values["sfn"] = str(sfn)
+    return directory
+
+
+def _db_sfn(session: Session, values: MutableMapping[str, str]) -> str:
+    values["db_dir"] = _db_dir(session, values)  # sets values["sfn"] too
+    return values["sfn"]
+
+
+def _license_use(session: Session, values: MutableMapping[str, str]) -> str:
+    units = session.rng.choice((5, 8, 25, 100, 200))
+    values["units"] = str(units)
+    return str(units - session.rng.randint(0, max(1, units // 10)))
+
+
+def _lock_demand(session: Session, values: MutableMapping[str, str]) -> str:
+    return str(session.profile.locksiz + session.rng.randint(1, 64) * 1024)
+
+
+def _heap_kb(session: Session, values: MutableMapping[str, str]) -> str:
+    return str(session.profile.heap_mb * 1024)
+
+
+def _heap_request_kb(session: Session, values: MutableMapping[str, str]) -> str:
+    return str(session.rng.randint(64, 4096))
+
+
+def _max_server_conn(session: Session, values: MutableMapping[str, str]) -> str:
+    limit = session.rng.choice((1, 2, 4, 8))
+    values["sessions"] = str(limit)
+    return str(limit)
+
+
+COMMON_PARAMS: Dict[str, ValueFn] = {
+    "journal_file": _journal_file,
+    "next_journal_file": _next_journal_file,
+    "db_dir": _db_dir,
+    "sfn": _db_sfn,
+    "user_pid": _user_pid,
+    "job_id": _job_id,
+    "control_pid": _role_pid("control"),
+}
+
+C = MessageCategory
+TEMPLATES: Tuple[Template, ...] = (
+    # --- startup / shutdown -----------------------------------------------------------------
+    Template("startup.banner", C.STARTUP, "Generic.Event", 0, "",
+             "docs: layout of the startup block in shared/samples/messages/SOURCES.md (variant 3); "
+             "no captured banner, wording as the emulator writes it",
+             continuation=(
+                 "Startup of InterSystems IRIS [IRIS for UNIX (Ubuntu Server LTS for x86-64) {major} (Build {build}U)]",
+                 "        in {install_dir}bin/",
+                 "        with mgr: {mgr_dir}",
+                 "        with wij: {wij_dir}IRIS.WIJ",
+                 "        from: {mgr_dir}",
+                 "  OS=[Linux], version=[#1 SMP], release=[5.15.0], machine=[x86_64]",
+                 "  nodename=[{hostname}], cpus=[{cpus}], cores=[{cpus}], threads per core=[1], sockets=[1]",
+                 "  numasyncwijbuf: 0, wdwrite_asyncio_max: 64, wijdirectio: on, synctype: 3",
+                 "  System Initialized.",
+             ), standalone=False),
+    Template("startup.shared_memory", C.STARTUP, "Generic.Event", 0,
+             "Allocated {shared_memory_mb}MB shared memory: {global_buffers_mb}MB global buffers, "
+             "{routine_buffers_mb}MB routine buffers",
+             "real: shared-memory-allocation-kubernetes.log, wij-recovery-after-snapshot-restore.log"),
+    Template("startup.aes_ni", C.STARTUP, "Crypto.IntelSandyBridgeAESNI", 0,
+             "Intel Sandy Bridge AES-NI instructions detected.", "real: wij-recovery-after-snapshot-restore.log",
+             weight=0.3),
+    Template("startup.wij_file", C.STARTUP, "WriteDaemon.UsingWIJFile", 0, "Using WIJ file: {wij_dir}IRIS.WIJ",
+             "emulator (the tag is real, see shared/samples/messages/SOURCES.md; the text is not captured)",
+             process="write_daemon", weight=0.3),
+    Template("startup.write_daemon", C.STARTUP, "WriteDaemon.Started", 0, "Write daemon started.",
+             "emulator (the tag is real; the text is not captured)", process="write_daemon", weight=0.3),
+    Template("startup.mounted", C.STARTUP, "Database.MountedRW", 0, "Mounted database {db_dir} (SFN {sfn}) read-write.",
+             "real: backup-freeze-thaw-journal-switch.log"),
+    Template("startup.webserver", C.STARTUP, "Utility.Event", 0, "Private webserver started on {web_port}",
+             "real: container-startup.log", process="web_server", weight=0.3),
+    Template("startup.logons", C.STARTUP, "Utility.Event", 0, "Enabling logons",
+             "real: container-startup.log, sharding-node-startup.log", weight=0.5),
+    Template("startup.interoperability", C.STARTUP, "Utility.Event", 0,
+             "Initializing Interoperability during system startup", "real: sharding-node-startup.log", weight=0.3),
+    Template("startup.work_queue", C.STARTUP, "Utility.Event", 0,
+             "WorkQueue: Starting work queue daemon parent={control_pid}", "real: sharding-node-startup.log",
+             process="work_queue", weight=0.3),
+    Template("startup.data_directory_failure", C.STARTUP, "Utility.Event", 3,
+             "Error while moving data directories ERROR #5001: Cannot create target: {data_dir}config/",
+             "real: startup-failure-moving-data-directories.log (the README's markdown emphasis dropped)", weight=0.2),
+    Template("startup.shutdown_requested", C.STARTUP, "Generic.Event", 0, "Shutdown of InterSystems IRIS requested",
+             "emulator (no captured shutdown line)", weight=0.2),
+    Template("startup.logons_disabled", C.STARTUP, "Utility.Event", 0, "Disabling logons",
+             "emulator (the counterpart of the real 'Enabling logons')", weight=0.2),
+    Template("startup.shutdown_forced", C.STARTUP, "Generic.Event", 1,
+             "ShutdownTimeout reached with {sessions} user session(s) active; forcing them off",
+             "emulator (no captured shutdown line)", params={"sessions": _ints(1, 40)}, weight=0.2),
+    # --- config -----------------------------------------------------------------------------
+    Template("config.data_directory", C.CONFIG, "Utility.Event", 0, "ISC_DATA_DIRECTORY={data_dir}",
+             "real: durable-sys-first-boot.log"),
+    Template("config.qlist", C.CONFIG, "Utility.Event", 0, "Executing {install_dir}bin/iris qlist",
+             "real: durable-sys-first-boot.log"),
+    Template("config.update", C.CONFIG, "Utility.Event", 0,
+             "Executing {install_dir}bin/iris update {instance} directory={install_dir} datadir={data_dir} "
+             "versionid={version}com", "real: durable-sys-first-boot.log", weight=0.5),
+    Template("config.versions_same", C.CONFIG, "Utility.Event", 0, "Versions are the same",
+             "real: durable-sys-first-boot.log", weight=0.5),
+    Template("config.global_buffers_auto", C.CONFIG, "Generic.Event", 1,
+             "Global buffer setting requires attention.  Auto-selected 25% of total memory.",
+             "real text of 'iris start' console output (unattributed zh article); its severity in messages.log "
+             "is inferred from the '1 alert(s) during startup' that follows it"),
+    Template("config.max_server_conn", C.CONFIG, "Generic.Event", 2,
+             "Connection refused: maximum number of server connections (MaxServerConn={limit}) reached with "
+             "{sessions} active sessions", "emulator (the MaxServerConn fault the remediation loop fixes)",
+             process="superserver", params={"limit": _max_server_conn}),
+    Template("config.data_directory_failure", C.CONFIG, "Utility.Event", 3,
+             "Error while moving data directories ERROR #5001: Cannot create target: {data_dir}config/",
+             "real: startup-failure-moving-data-directories.log", weight=0.3),
+    # --- license ----------------------------------------------------------------------------
+    Template("license.validate", C.LICENSE, "Generic.Event", 0,
+             "InterSystems IRIS license file (iris.key) must be validated with License Server.",
+             "real: wij-recovery-after-snapshot-restore.log"),
+    Template("license.lmfmon_exit", C.LICENSE, "Generic.Event", 0, "LMFMON exited due to halt command executed",
+             "real: malformed/timestamp-and-pid-stripped.log (timestamp and pid restored by us)", process="license"),
+    Template("license.send_failed", C.LICENSE, "Utility.Event", 2,
+             "LMF Error:  Could not send startup message to license server",
+             "real: alerts-large-pages-journal-license.log (double space is real)", process="license", weight=2.0),
+    Template("license.connect_failed", C.LICENSE, "Utility.Event", 2,
+             "LMF error:  Could not connect to license server ({license_server},{license_port}).",
+             "real: alerts-large-pages-journal-license.log", process="license"),
+    Template("license.invalid_key", C.LICENSE, "Utility.Event", 2,
+             "LMF Error: License Server replied 'Invalid Key' to startup message. Server is incompatible with "
+             "this product or key.", "real: malformed/timestamp-and-pid-stripped.log (timestamp and pid restored by us)",
+             process="license", weight=0.5),
+    Template("license.units_low", C.LICENSE, "Generic.Event", 1,
+             "License units in use: {used} of {units}; new logins will fail when all units are consumed",
+             "docs: license unit consumption ($SYSTEM.License.LUConsumed); no captured line",
+             params={"used": _license_use}),
+    Template("license.limit_exceeded", C.LICENSE, "Generic.Event", 2,
+             "License limit exceeded {times} times since instance start.",
+             "docs: licence exhaustion as described for the License Server; no captured line",
+             params={"times": _ints(1, 60)}),
+    # --- memory / resources -----------------------------------------------------------------
+    Template("memory.huge_pages", C.MEMORY, "Generic.Event", 0, "Allocated {shared_memory_mb}MB shared memory using Huge Pages",
+             "real: huge-pages-allocation.log (the README's markdown emphasis dropped)"),
+    Template("memory.breakdown", C.MEMORY, "Generic.Event", 0,
+             "{global_buffers_mb}MB global buffers, {routine_buffers_mb}MB routine buffers, {journal_buffers_mb}MB "
+             "journal buffers, {buffer_descriptors_mb}MB buffer descriptors, {heap_mb}MB heap, 5MB ECP, 10MB miscellaneous",
+             "real: huge-pages-allocation.log"),
+    Template("memory.large_pages_fallback", C.MEMORY, "Generic.Event", 2,
+             "Failed to allocate {shared_memory_mb}MB shared memory using large pages.  Switching to small pages.",
+             "real: alerts-large-pages-journal-license.log (double space is real)"),
+    Template("memory.abnormal_termination", C.MEMORY, "Generic.Event", 2,
+             "Process terminated abnormally (pid {user_pid}, jobid 0x{job_id})",
+             "real: alerts-large-pages-journal-license.log", process="clean_daemon"),
+    Template("memory.heap_exhausted", C.MEMORY, "Generic.Event", 2,
+             "Shared memory heap exhausted: gmheap={gmheap_kb}KB, {request_kb}KB requested; allocation failed",
+             "emulator (the gmheap fault the remediation loop fixes)", process=USER_PROCESS,
+             params={"gmheap_kb": _heap_kb, "request_kb": _heap_request_kb}),
+    Template("memory.allocation_failed", C.MEMORY, "Generic.Event", 3,
+             "Unable to allocate {shared_memory_mb}MB shared memory; startup aborted",
+             "docs: memlock 64 (large pages required) makes startup fail instead of falling back; no captured line",
+             weight=0.3),
+    # --- lock table -------------------------------------------------------------------------
+    Template("lock.escalation", C.LOCK, "Generic.Event", 0,
+             "Lock escalation: process {pid} escalated to a table lock on {table} after {threshold} row locks",
+             "docs: LockThreshold (default 1000) lock escalation; no captured line", process=USER_PROCESS,
+             params={"table": _choice("SQLUser.Orders", "Sample.Person", "HS_Local.Encounter", "Ens.MessageHeader"),
+                     "threshold": _choice("1000", "1000", "5000")}),
+    Template("lock.filling", C.LOCK, "Generic.Event", 1,
+             "Lock table is {percent}% full ({used_kb}KB of {locksiz}B locksiz)",
+             "docs: lock table bounded by locksiz/gmheap; no captured line",
+             params={"percent": _ints(80, 98), "used_kb": _ints(60, 16000)}),
+    Template("lock.full", C.LOCK, "Generic.Event", 2, "LOCK TABLE FULL!!!",
+             "docs: an InterSystems FAQ article states that messages.log records 'LOCK TABLE FULL!!!'; no captured line",
+             process=USER_PROCESS, weight=1.5),
+    Template("lock.full_detail", C.LOCK, "Generic.Event", 2,
+             "LOCK TABLE FULL: lock table (locksiz={locksiz} bytes) cannot hold {demand} bytes of locks; lock request refused",
+             "emulator (the locksiz fault the remediation loop fixes)", params={"demand": _lock_demand}),
+    # --- journal ----------------------------------------------------------------------------
+    Template("journal.switch", C.JOURNAL, "Generic.Event", 0, "INTERSYSTEMS IRIS JOURNALING SYSTEM MESSAGE",
+             "real: backup-freeze-thaw-journal-switch.log (two-line entry)",
+             continuation=("Journaling switched to: {next_journal_file}",), process="journal_daemon"),
+    Template("journal.freeze_suspending", C.JOURNAL, "Utility.Event", 0, "Backup.General.ExternalFreeze: Suspending system",
+             "real: backup-freeze-thaw-journal-switch.log", process="backup"),
+    Template("journal.freeze_not_journalled", C.JOURNAL, "Utility.Event", 1,
+             "Backup.General.ExternalFreeze: Warning, {db_dir} is not being journalled",
+             "real: backup-freeze-thaw-journal-switch.log", process="backup"),
+    Template("journal.freeze_count", C.JOURNAL, "Utility.Event", 1,
+             "Backup.General.ExternalFreeze: Warning, {databases} databases are not journalled, data will be lost in "
+             "them if system crashes while suspended", "real: backup-freeze-thaw-journal-switch.log", process="backup",
+             params={"databases": _ints(1, 3)}),
+    Template("journal.freeze_restore", C.JOURNAL, "Utility.Event", 0,
+             "Backup.General.ExternalFreeze: Start a journal restore for this backup with journal file: {journal_file}",
+             "real: backup-freeze-thaw-journal-switch.log", process="backup"),
+    Template("journal.freeze_suspended", C.JOURNAL, "Utility.Event", 0, "Backup.General.ExternalFreeze: System suspended",
+             "real: backup-freeze-thaw-journal-switch.log", process="backup"),
+    Template("journal.thaw_resuming", C.JOURNAL, "Utility.Event", 0, "Backup.General.ExternalThaw: Resuming system",
+             "real: backup-freeze-thaw-journal-switch.log", process="backup_thaw"),
+    Template("journal.thaw_resumed", C.JOURNAL, "Utility.Event", 0, "Backup.General.ExternalThaw: System resumed",
+             "real: backup-freeze-thaw-journal-switch.log", process="backup_thaw"),
+    Template("journal.preserving", C.JOURNAL, "Utility.Event", 2,
+             "Preserving journal files {journal_file} and later for journal recovery and transaction rollback",
+             "real: alerts-large-pages-journal-license.log"),
+    Template("journal.io_error", C.JOURNAL, "Generic.Event", 3,
+             "Journal I/O error writing {journal_file}; journaled global updates are frozen until it is resolved "
+             "(FreezeOnError=1)",
+             "docs: FreezeOnError=1 posts severity-3 alerts while the journal daemon retries; no captured line",
+             process="journal_daemon", weight=0.3),
+    Template("journal.disable_pending", C.JOURNAL, "Generic.Event", 2,
+             "Journal I/O error writing {journal_file}; journaling will be disabled if it persists (FreezeOnError=0)",
+             "docs: with FreezeOnError=0 the journal daemon retries for about 150 s, then disables journaling; "
+             "no captured line", process="journal_daemon", weight=0.3),
+    # --- mirror (no captured lines: every wording follows the Mirroring documentation) --------
+    Template("mirror.backup_active", C.MIRROR, "Generic.Event", 0,
+             "MirrorServer: Connected to primary {mirror_peer} of mirror {mirror_name} as backup failover member",
+             "docs: Mirroring chapter (backup failover member states); no captured line", process="mirror"),
+    Template("mirror.becoming_primary", C.MIRROR, "Generic.Event", 0, "Becoming primary mirror server",
+             "docs: Mirroring chapter (automatic failover); no captured line", process="mirror", weight=0.5),
+    Template("mirror.arbiter_lost", C.MIRROR, "Generic.Event", 1,
+             "Mirror {mirror_name}: lost contact with the arbiter; automatic failover needs the backup to stay connected",
+             "docs: Mirroring chapter (arbiter); no captured line", process="mirror"),
+    Template("mirror.backup_lost", C.MIRROR, "Generic.Event", 2,
+             "Mirror {mirror_name}: backup {mirror_peer} did not respond within the QoS timeout ({qos}ms); "
+             "continuing without it", "docs: QOSTimeout (default 8000ms) in [Mirrors]; no captured line",
+             process="mirror", params={"qos": _choice("8000", "8000", "4000")}),
+    Template("mirror.journal_behind", C.MIRROR, "Generic.Event", 1,
+             "Mirror {mirror_name}: async member {mirror_peer} is {files} journal files behind the primary",
+             "docs: Mirror Monitor (databases caught up on backup and async members); no captured line",
+             process="mirror", params={"files": _ints(2, 40)}),
+    Template("mirror.no_primary", C.MIRROR, "Generic.Event", 3,
+             "Mirror {mirror_name}: this member cannot become primary and no other primary is reachable; "
+             "mirrored databases remain read-only",
+             "docs: Mirroring chapter (failover rules); no captured line", process="mirror", weight=0.3),
+    # --- ECP / network (no captured lines: wording follows the [ECP] section documentation) ---
+    Template("network.ecp_connected", C.NETWORK, "Generic.Event", 0,
+             "ECP connection to data server {ecp_server} ({ecp_address}:{superserver_port}) established",
+             "docs: [ECPServers] Name=Address,Port; no captured line", process="ecp"),
+    Template("network.ecp_lost", C.NETWORK, "Generic.Event", 1,
+             "ECP connection to data server {ecp_server} ({ecp_address}:{superserver_port}) lost; reconnecting every "
+             "{interval} seconds for up to {duration} seconds",
+             "docs: [ECP] ClientReconnectInterval (5 s) / ClientReconnectDuration (1200 s); no captured line",
+             process="ecp", params={"interval": _choice("5", "5", "10"), "duration": _choice("1200", "1200", "600")}),
+    Template("network.ecp_trouble", C.NETWORK, "Generic.Event", 2,
+             "ECP data server {ecp_server} has not responded for {seconds} seconds; connection is in trouble state",
+             "docs: [ECP] ServerTroubleDuration (default 60 s); no captured line", process="ecp",
+             params={"seconds": _choice("60", "60", "120")}),
+    Template("network.ecp_failed", C.NETWORK, "Generic.Event", 3,
+             "ECP connection to data server {ecp_server} not restored within {duration} seconds; outstanding "
+             "requests failed", "docs: [ECP] ClientReconnectDuration; no captured line", process="ecp",
+             params={"duration": _choice("1200", "1200", "600")}, weight=0.3),
+    Template("network.license_server_unreachable", C.NETWORK, "Utility.Event", 2,
+             "LMF error:  Could not connect to license server ({license_server},{license_port}).",
+             "real: alerts-large-pages-journal-license.log", process="license", weight=0.5),
+    Template("network.connections_refused", C.NETWORK, "Generic.Event", 2,
+             "Connection refused: maximum number of server connections (MaxServerConn={limit}) reached with "
+             "{sessions} active sessions", "emulator (the MaxServerConn fault the remediation loop fixes)",
+             process="superserver", params={"limit": _max_server_conn}),
+)
+
+
+class RenderValues(Dict[str, str]):
+    """``str.format_map`` mapping: template params first, then the session profile; computed once per line."""
+
+    def __init__(self, session: Session, params: Mapping[str, ValueFn]) -> None:
+        super().__init__()
+        self._session = session
+        self._params = params
+
+    def __missing__(self, key: str) -> str:
+        function = self._params.get(key) or COMMON_PARAMS.get(key)
+        value = function(self._session, self) if function is not None else self._session.fields[key]
+        self[key] = value
+        return value
+
+
+def render(template: Template, session: Session, pid: int) -> Tuple[str, Tuple[str, ...]]:
+    """The template's text and continuation lines with every field filled from ``session`` (``{pid}``: the writer)."""
+    if template.static:
+        return template.text, template.continuation
+    values = RenderValues(session, template.params)
+    values["pid"] = str(pid)
+    text = template.text.format_map(values)
+    return text, tuple(line.format_map(values) for line in template.continuation)
+
+
+def by_key() -> Dict[str, Template]:
+    return {template.key: template for template in TEMPLATES}
+
+
+def select(categories: List[MessageCategory], severities: frozenset[int]) -> List[Template]:
+    """Templates of the requested categories whose severity is allowed, in catalog order."""
+    wanted = set(categories)
+    return [template for template in TEMPLATES if template.category in wanted and template.severity in severities]
+
+
+def tags_for(category: MessageCategory) -> frozenset[str]:
+    """The ``[Facility.Event]`` tags this category's messages are written with."""
+    return frozenset(template.tag for template in TEMPLATES if template.category == category)
+
+
+def check_catalog(seed: int = 0) -> None:
+    """Render every template once and prove it writes a valid entry (run at import; cheap)."""
+    from datetime import datetime, timezone
+
+    session = Session(datetime(2025, 1, 1, tzinfo=timezone.utc), seed=seed)
+    for template in TEMPLATES:
+        pid = session.pid(template.process)
+        text, continuation = render(template, session, pid)
+        iris_log.make_entry(session.now, pid, template.severity, template.tag, text, continuation)
+
+
+check_catalog()
