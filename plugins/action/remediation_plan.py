@@ -11,6 +11,7 @@ command cannot smuggle a Jinja expression into the play.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Optional
 
 from ansible.errors import AnsibleActionFail  # type: ignore[import-untyped]
@@ -34,6 +35,10 @@ TOOL = "remediation_plan"
 COMMAND_VAR = "remediation_command"
 # A real command is a few KB; the bound keeps oversized input from costing more than a refusal.
 MAX_COMMAND_BYTES = 65536
+# A variable reference such as {{ cmd }}, {{ item.command }} or {{ event['payload'] }} (no filters, no calls).
+VARIABLE_REFERENCE = re.compile(r"""^\{\{\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\.\d+|\[\d+\]|\['[^'\]]*'\]|\["[^"\]]*"\])*)\s*\}\}$""")
+PATH_TOKEN = re.compile(r"""([A-Za-z_]\w*)|\.(\d+)|\[(\d+)\]|\['([^'\]]*)'\]|\["([^"\]]*)"\]""")
+MAX_REFERENCE_DEPTH = 8
 ARGUMENT_SPEC: dict[str, Any] = dict(
     command=dict(type="raw"),
     approve_restart=dict(type="bool", default=False),
@@ -93,12 +98,38 @@ def command_from_vars(task_vars: dict[str, Any]) -> Any:
     """``remediation_command`` (dict or JSON text, e.g. an AWX survey answer), else the top-level fields
     that ``-e @command.json`` defines."""
     if task_vars.get(COMMAND_VAR) is not None:
-        return task_vars[COMMAND_VAR]
+        return resolve_reference(task_vars[COMMAND_VAR], task_vars)
     fields = {name: task_vars[name] for name in RemediationCommand.model_fields if name in task_vars}
     if not fields:
         raise AnsibleActionFail("no remediation command: pass -e @command.json, set %s (a dict or JSON text), "
                                 "or give the command option" % COMMAND_VAR)
     return fields
+
+
+def resolve_reference(value: Any, task_vars: dict[str, Any]) -> Any:
+    """Follow ``{{ name.path }}`` references (how a role include passes the command on) through task_vars
+    without the template engine, so nothing inside the command is ever rendered. Anything else is the command."""
+    for unused_depth in range(MAX_REFERENCE_DEPTH):
+        match = VARIABLE_REFERENCE.match(value.strip()) if isinstance(value, str) else None
+        if match is None:
+            return value
+        value = lookup_path(task_vars, match.group(1))
+    raise ValidationError("%s refers to variables more than %d levels deep" % (COMMAND_VAR, MAX_REFERENCE_DEPTH),
+                          [(COMMAND_VAR, "references nested too deep")])
+
+
+def lookup_path(task_vars: dict[str, Any], path: str) -> Any:
+    value: Any = task_vars
+    for token in PATH_TOKEN.finditer(path):
+        key: Any = next(group for group in token.groups() if group is not None)
+        if token.group(2) is not None or token.group(3) is not None:
+            key = int(key)
+        try:
+            value = value[key]
+        except (KeyError, IndexError, TypeError):
+            raise ValidationError("%s refers to {{ %s }}, which is not defined" % (COMMAND_VAR, path),
+                                  [(COMMAND_VAR, "{{ %s }} is not defined" % path)]) from None
+    return value
 
 
 def load_command(raw: Any) -> Any:

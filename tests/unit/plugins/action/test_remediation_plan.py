@@ -115,3 +115,29 @@ def test_secrets_never_reach_the_result() -> None:
 def test_missing_command_is_a_clear_error() -> None:
     with pytest.raises(AnsibleActionFail, match="no remediation command"):
         run_action({"inventory_hostname": "IRIS"})
+
+
+def test_role_include_passes_the_command_as_a_variable_reference(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    command = dict(LOCK_THRESHOLD, reason="{{ lookup('pipe', 'touch %s') }}" % marker)
+    task_vars = {"remediation_command": "{{ intake.items[0]['command'] }}", "intake": {"items": [{"command": "{{ cmd }}"}]},
+                 "cmd": command}
+    result = run_action(task_vars)
+    assert result["plan"]["command_id"] == LOCK_THRESHOLD["command_id"] and not marker.exists()
+
+
+@pytest.mark.parametrize("reference, reason", [
+    ("{{ nowhere }}", "{{ nowhere }} is not defined"),
+    ("{{ cmd.items[3] }}", "{{ cmd.items[3] }} is not defined"),
+    ("{{ loop_a }}", "references nested too deep"),
+])
+def test_broken_variable_references_are_refused(reference: str, reason: str) -> None:
+    result = run_action({"remediation_command": reference, "cmd": {"items": []}, "loop_a": "{{ loop_b }}",
+                         "loop_b": "{{ loop_a }}"})
+    assert result["failed"] and result["errors"] == [{"path": "remediation_command", "reason": reason}]
+
+
+def test_an_expression_that_is_not_a_plain_reference_is_never_evaluated(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    result = run_action({"remediation_command": "{{ lookup('pipe', 'touch %s') }}" % marker})
+    assert result["failed"] and "malformed JSON" in result["msg"] and not marker.exists()
