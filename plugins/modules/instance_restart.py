@@ -238,6 +238,7 @@ tool_result:
            "dry_run": false, "duration_ms": 4130, "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736"}
 """
 
+import math
 import os
 import signal
 import subprocess
@@ -279,8 +280,10 @@ def bounded_run_command(timeout: float) -> RunCommand:
         env = dict(os.environ)
         env.update(environ_update or {})
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            process = subprocess.Popen(list(args), stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
-                                       start_new_session=True)
+            # run_command has no timeout and reads pipes to EOF, so a hung 'iris stop' or a daemon holding
+            # an inherited pipe would block it forever.
+            process = subprocess.Popen(  # pylint: disable=ansible-bad-function
+                list(args), stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env, start_new_session=True)
             try:
                 rc = process.wait(timeout=max(timeout, 0.001))
             except subprocess.TimeoutExpired:
@@ -383,6 +386,10 @@ class Restart(object):
         return self.control.instance(self.params["instance"])
 
     def validate(self) -> None:
+        for option in ("user_wait_timeout", "stable_seconds", "stop_timeout", "start_timeout", "check_timeout"):
+            # nan compares false with everything and would slip past the bounds below; inf would wait forever.
+            if not math.isfinite(self.params[option]):
+                raise RestartError("%s: must be a finite number of seconds, got %s" % (option, self.params[option]))
         for option in ("user_wait_timeout", "stable_seconds"):
             if self.params[option] < 0:
                 raise RestartError("%s: must be 0 or more seconds, got %g" % (option, self.params[option]))

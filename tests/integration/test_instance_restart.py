@@ -1,3 +1,6 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 irisops.iris contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """instance_restart against emulated IRIS instances: real daemons, real ports, real messages.log.
 
@@ -101,6 +104,8 @@ def test_users_that_stay_require_user_action_and_nothing_is_stopped(emu: Emulato
         assert result["changed"] is False and "stop" not in result["timings"]
         tool = result["tool_result"]
         assert tool["status"] == "failure" and tool["requires_user_action"] and tool["changes"] == []
+        # No trace_id was given: a fresh valid one is generated.
+        assert is_trace_id(tool["trace_id"]) and tool["trace_id"] != "4bf92f3577b34da6a3ce929d0e0e4736"
         # Nothing stopped: same start time, and the users' sessions are still there.
         assert emu.instance("IRIS1").activity == since_before
         assert emu.metrics("IRIS1")["iris_sessions_active"] == 2
@@ -212,7 +217,8 @@ def test_unknown_instance_and_bad_input_fail_before_touching_anything(emu: Emula
     unknown = restart(emu, instance="NOPE")
     assert unknown["failed"] and "instance: instance 'NOPE' is not known to" in unknown["msg"]
     assert unknown["tool_result"]["status"] == "failure" and not unknown["changed"]
-    for option, value, reason in (("stop_timeout", 0, "must be more than 0"), ("user_wait_timeout", -1, "must be 0 or more")):
+    for option, value, reason in (("stop_timeout", 0, "must be more than 0"), ("user_wait_timeout", -1, "must be 0 or more"),
+                                  ("start_timeout", "nan", "must be a finite number"), ("stable_seconds", "inf", "must be a finite number")):
         bad = restart(emu, **{option: value})
         assert bad["failed"] and bad["msg"].startswith("%s: %s" % (option, reason))
     no_web = restart(emu, metrics_url=None, address="127.0.0.1", health_checks=["qlist"], sessions_source="psutil",

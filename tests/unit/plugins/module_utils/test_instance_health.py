@@ -1,3 +1,6 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 irisops.iris contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """instance_health against real sockets and HTTP servers on 127.0.0.1 and real messages.log files."""
 
@@ -161,8 +164,8 @@ def test_sessions_from_psutil_counts_established_server_side_connections() -> No
         listener.listen(4)
         port = listener.getsockname()[1]
         assert health.sessions_from_psutil(port) == 0
-        clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(2)]
-        accepted = [listener.accept()[0] for _ in clients]
+        clients = [socket.create_connection(("127.0.0.1", port)) for unused in range(2)]
+        accepted = [listener.accept()[0] for unused in clients]
         try:
             # The client ends have the port as remote port and must not count twice.
             assert health.sessions_from_psutil(port) == 2
@@ -229,5 +232,3 @@ def test_wait_until_zero_timeout_probes_once() -> None:
     calls: List[int] = []
     assert not health.wait_until(lambda: calls.append(1) is not None, 0.0)
     assert calls == [1]
-
-
