@@ -65,8 +65,9 @@ sanity lint mypy pytest molecule: venv
 	@bash scripts/run-gates.sh $@
 
 .PHONY: bench
+# Each benchmark is a script printing its figures (ratios to a baseline measured in the same run).
 bench: venv
-	$(BIN)/python -m pytest -q -p no:cacheprovider -o testpaths=tests/bench -s tests/bench
+	@for script in tests/bench/bench_*.py; do echo "==> $$script"; $(BIN)/python "$$script"; done
 
 .PHONY: demo
 demo: venv

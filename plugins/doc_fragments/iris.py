@@ -15,7 +15,7 @@ options:
     description:
       - Path of the C(iris) control command.
       - By default it is looked up on E(PATH) and in C(/usr/irissys/bin), C(/usr/bin), C(/usr/local/bin) and C(/opt/iris/bin).
-      - Works with a real IRIS installation and with the emulator deployed by the M(irisops.iris.iris_emulator) role.
+      - Works with a real IRIS installation and with the emulator deployed by the role C(irisops.iris.iris_emulator).
     type: path
 """
 

@@ -13,7 +13,7 @@ version_added: 0.1.0
 description:
   - Runs C(iris qlist) and returns one dictionary per instance (directories, version, status, ports, state,
     mirror fields, CPF and messages.log paths).
-  - Works with a real IRIS installation and with the emulator deployed by the M(irisops.iris.iris_emulator) role.
+  - Works with a real IRIS installation and with the emulator deployed by the role C(irisops.iris.iris_emulator).
     Older releases that print only 8 or 9 qlist fields are read too; the missing fields are returned empty.
 author:
   - irisops.iris contributors (@irisops)
