@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument
 from ansible_collections.irisops.iris.plugins.module_utils.iris_log import parse_text
-from emulator import EmulatorEnv
+from emulator import REPO, EmulatorEnv
 
 pytestmark = pytest.mark.slow
-SAMPLE_CPFS = Path("/work/shared/samples/cpf")
 
 
 def assert_log_parses(text: str) -> None:
@@ -114,21 +114,36 @@ def test_invalid_cpf_refuses_to_start_with_a_log_line(emulator: EmulatorEnv, tmp
     result = emulator.iris("start", "BAD", check=False)
     assert result.returncode == 1
     assert "An error was encountered while initializing the system." in result.stdout
-    entries, _ = parse_text(emulator.messages_log("BAD"))
+    entries, unused_malformed = parse_text(emulator.messages_log("BAD"))
     assert entries[-1].severity == 3 and "jrnbufs" in entries[-1].text and "not an integer" in entries[-1].text
     assert emulator.instance("BAD").status == "down"
     assert emulator.pids() == []
 
 
-def test_sample_cpf_from_a_real_instance_starts(emulator: EmulatorEnv) -> None:
-    sample = SAMPLE_CPFS / "rcemper-CrossECP-IRIS__iris.cpf"
-    if not sample.exists():
-        pytest.skip("shared samples not available")
+def test_sample_cpf_from_a_real_instance_starts_on_the_instance_ports(emulator: EmulatorEnv) -> None:
+    sample = REPO / "tests" / "fixtures" / "cpf" / "rcemper-CrossECP-IRIS__iris.cpf"
     install_dir = emulator.create("REAL", cpf=sample)
-    # Ports come from the registry (create), so the sample's 1972/52773 need no edit.
     emulator.start("REAL")
-    assert (install_dir / "iris.cpf").read_bytes() == sample.read_bytes()
-    assert emulator.instance("REAL").state == "ok"
+    instance = emulator.instance("REAL")
+    assert instance.state == "ok"
+    copied = (install_dir / "iris.cpf").read_bytes()
+    # The copy names the instance's own ports (the sample says 1972/52773); every other byte is the sample's.
+    doc = CpfDocument.parse(copied)
+    assert doc.get("Startup", "DefaultPort") == str(instance.superserver_port) != "1972"
+    assert doc.get("Startup", "WebServerPort") == str(instance.web_port) != "52773"
+    expected = CpfDocument.parse(sample.read_bytes())
+    expected.set("Startup", "DefaultPort", str(instance.superserver_port))
+    expected.set("Startup", "WebServerPort", str(instance.web_port))
+    assert copied == expected.render()
+
+
+def test_create_refuses_a_cpf_that_does_not_parse(emulator: EmulatorEnv, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.cpf"
+    broken.write_bytes(b"[config]\nglobals=0,0,64,0,0,0\n[Startup]\nDefaultPort=1\nDefaultPort=2\n")
+    result = emulator.iris("create", "BROKEN", str(tmp_path / "broken-install"), "--superserver-port", "1", "--cpf", str(broken),
+                           check=False)
+    assert result.returncode == 1 and "--cpf %s: not a CPF" % broken in result.stderr
+    assert emulator.iris("qlist").stdout == ""
 
 
 def test_delete_keeps_files_and_refuses_running_instances(emulator: EmulatorEnv) -> None:

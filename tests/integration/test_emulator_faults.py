@@ -123,7 +123,7 @@ def test_large_pages_required_aborts_the_start(emulator: EmulatorEnv) -> None:
     set_cpf(install_dir, "config", "memlock", "64")
     result = emulator.iris("start", "STRICT", check=False)
     assert result.returncode == 1
-    entries, _ = parse_text(emulator.messages_log("STRICT"))
+    entries, unused_malformed = parse_text(emulator.messages_log("STRICT"))
     assert entries[-1].severity == 3 and "memlock requires them (vm.nr_hugepages=10)" in entries[-1].text
     assert emulator.pids() == []
 

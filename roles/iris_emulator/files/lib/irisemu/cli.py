@@ -1,3 +1,4 @@
+# -*- coding: utf-8 -*-
 # Copyright (c) 2026 irisops.iris contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -240,13 +241,7 @@ def create(registry: Registry, args: argparse.Namespace) -> int:
     cpf_path = os.path.join(install_dir, "iris.cpf")
     os.makedirs(os.path.join(install_dir, "mgr"), exist_ok=True)
     if args.cpf:
-        with open(args.cpf, "rb") as source:
-            data = source.read()
-        try:
-            CpfDocument.parse(data)
-        except ValueError as exc:
-            raise EmulatorError("--cpf %s: not a CPF: %s" % (args.cpf, exc)) from None
-        write_file(cpf_path, data)
+        write_file(cpf_path, copied_cpf(args.cpf, args.superserver_port, args.web_port))
     elif not os.path.exists(cpf_path):
         with open(DEFAULT_CPF) as template:
             text = template.read()
@@ -263,6 +258,24 @@ def create(registry: Registry, args: argparse.Namespace) -> int:
     registry.save(record)
     out("Instance '%s' created in %s" % (name, install_dir))
     return 0
+
+
+def copied_cpf(source_path: str, superserver_port: Optional[int], web_port: Optional[int]) -> bytes:
+    """The --cpf file with the instance's explicit ports in [Startup], like a real instance's CPF names its own ports.
+
+    Everything else stays byte for byte (the CPF model keeps line endings, comments and order).
+    """
+    with open(source_path, "rb") as source:
+        data = source.read()
+    try:
+        doc = CpfDocument.parse(data)
+        if superserver_port is not None:
+            doc.set("Startup", "DefaultPort", str(superserver_port))
+        if web_port is not None:
+            doc.set("Startup", "WebServerPort", str(web_port))
+    except ValueError as exc:
+        raise EmulatorError("--cpf %s: not a CPF: %s" % (source_path, exc)) from None
+    return doc.render()
 
 
 def port_option(explicit: Optional[int], from_cpf: Optional[str], default: int) -> int:

@@ -1,3 +1,4 @@
+# -*- coding: utf-8 -*-
 # Copyright (c) 2026 irisops.iris contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -24,7 +25,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from . import faults, messages
 from .config import HUGE_PAGE_MB, InstanceConfig, Switches, load_instance_config, read_nr_hugepages
-from .messages import FATAL, INFO, SEVERE, WARNING, MessagesLog
+from .messages import FATAL, INFO, WARNING, MessagesLog
 from .registry import EmulatorError, InstanceRecord, RuntimeState, write_json_atomic
 
 MAX_REQUEST_BYTES = 8192

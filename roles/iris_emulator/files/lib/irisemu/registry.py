@@ -1,3 +1,4 @@
+# -*- coding: utf-8 -*-
 # Copyright (c) 2026 irisops.iris contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -13,8 +14,10 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any, Dict, List, Optional
 
-DEFAULT_REGISTRY = "/usr/local/etc/irisemu/registry"
 REGISTRY_ENV = "IRISEMU_REGISTRY"
+# Without IRISEMU_REGISTRY an installation keeps its registry next to bin/ and lib/ (<prefix>/registry),
+# like the real registry is fixed per host, so modules that run plain `iris qlist` see the instances.
+DEFAULT_REGISTRY = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "registry")
 # IRIS instance names: letters, digits, '_' and '-', case-insensitive (stored upper case like the real registry).
 NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 DEFAULT_VERSION = "2023.1.0.235.1com"
