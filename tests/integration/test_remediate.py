@@ -1,0 +1,289 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""remediate.yml end to end on emulated instances: ansible-playbook in a subprocess, the workflow_trace
+callback enabled, files hashed before and after."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import pytest
+
+from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument
+from ansible_collections.irisops.iris.plugins.module_utils.iris_log import LogEntry, parse_text
+from ansible_collections.irisops.iris.plugins.plugin_utils.models import WorkflowTrace
+from emulator import EmulatorEnv
+from hostile_commands import hostile_commands
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[2]
+ANSIBLE_PLAYBOOK = str(REPO / ".venv" / "bin" / "ansible-playbook")
+EXAMPLES = REPO / "examples" / "commands"
+FAST_FAULTS = {"fault_interval_seconds": 0.1}
+PLANTED_MARKER = Path("/tmp/irisops-pwned")
+
+
+class Remediation(object):
+    """Runs playbooks/remediate.yml against one EmulatorEnv with its own trace and sysctl directories."""
+
+    def __init__(self, emulator: EmulatorEnv, ansible_env: Dict[str, str], tmp_path: Path) -> None:
+        self.emulator = emulator
+        self.tmp_path = tmp_path
+        self.trace_dir = tmp_path / "traces"
+        self.sysctl_dir = tmp_path / "sysctl.d"
+        self.sysctl_dir.mkdir()
+        self.env = dict(ansible_env, IRISEMU_REGISTRY=emulator.registry, PATH=emulator.env["PATH"],
+                        ANSIBLE_CALLBACKS_ENABLED="irisops.iris.workflow_trace", IRISOPS_TRACE_DIR=str(self.trace_dir),
+                        ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
+
+    def write_command(self, command: Dict[str, Any]) -> Path:
+        path = self.tmp_path / ("%s.json" % command["command_id"])
+        path.write_text(json.dumps(command))
+        return path
+
+    def run(self, command: Optional[Dict[str, Any]], *extra: str, instance: str = "IRIS",
+            playbook: Optional[Path] = None) -> "subprocess.CompletedProcess[str]":
+        args = [ANSIBLE_PLAYBOOK, str(playbook or REPO / "playbooks" / "remediate.yml"),
+                *(["-e", "@%s" % self.write_command(command)] if command is not None else []),
+                "-e", "remediate_proc_root=%s" % self.emulator.proc_root(instance),
+                "-e", "remediate_sysctl_dir=%s" % self.sysctl_dir,
+                "-e", "remediate_restart_stable_seconds=0.5", *extra]
+        return subprocess.run(args, env=self.env, capture_output=True, text=True, check=False, timeout=600)
+
+    def traces(self) -> List[WorkflowTrace]:
+        files = sorted(self.trace_dir.glob("*.json")) if self.trace_dir.exists() else []
+        return [WorkflowTrace.model_validate(json.loads(path.read_text())) for path in files]
+
+    def only_trace(self) -> WorkflowTrace:
+        [trace] = self.traces()
+        return trace
+
+    def hashes(self) -> Dict[str, str]:
+        """Every file that a remediation could touch (instances, emulated /proc/sys, sysctl.d, registry) except
+        the logs a running instance keeps writing."""
+        roots = [self.emulator.base_dir / "instances", self.emulator.base_dir / "proc", self.emulator.base_dir / "registry",
+                 self.sysctl_dir]
+        return {str(path): hashlib.sha256(path.read_bytes()).hexdigest()
+                for root in roots for path in sorted(root.rglob("*"))
+                if path.is_file() and path.name != "messages.log" and "run" not in path.relative_to(root).parts}
+
+
+@pytest.fixture
+def remediation(emulator: EmulatorEnv, ansible_env: Dict[str, str], tmp_path: Path) -> Remediation:
+    return Remediation(emulator, ansible_env, tmp_path)
+
+
+def example(name: str) -> Dict[str, Any]:
+    return json.loads((EXAMPLES / ("%s.json" % name)).read_text())  # type: ignore[no-any-return]
+
+
+def set_cpf(install_dir: Path, section: str, parameter: str, value: str) -> None:
+    cpf = install_dir / "iris.cpf"
+    document = CpfDocument.parse(cpf.read_bytes())
+    document.set(section, parameter, value)
+    cpf.write_bytes(document.render())
+
+
+def cpf_value(install_dir: Path, section: str, parameter: str) -> Optional[str]:
+    return CpfDocument.parse((install_dir / "iris.cpf").read_bytes()).get(section, parameter)
+
+
+def alerts_since_last_start(emulator: EmulatorEnv, name: str) -> List[LogEntry]:
+    entries, unused_malformed = parse_text(emulator.messages_log(name))
+    starts = [index for index, entry in enumerate(entries) if entry.text == "Shutdown of InterSystems IRIS complete"]
+    return [entry for entry in entries[starts[-1] + 1 if starts else 0:] if entry.severity >= 2]
+
+
+def wait_for_alerts(emulator: EmulatorEnv, name: str, count: int, timeout: float = 10.0) -> List[LogEntry]:
+    deadline = time.monotonic() + timeout
+    while len(alerts_since_last_start(emulator, name)) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return alerts_since_last_start(emulator, name)
+
+
+def test_config_change_and_approved_restart_stop_the_fault(emulator: EmulatorEnv, remediation: Remediation) -> None:
+    install_dir = emulator.create("IRIS", switches=FAST_FAULTS)
+    set_cpf(install_dir, "config", "gmheap", "16384")
+    emulator.start("IRIS")
+    assert wait_for_alerts(emulator, "IRIS", 2), "the gmheap fault never showed"
+    since = emulator.instance("IRIS").since
+
+    run = remediation.run(example("fault-gmheap-too-small"), "-e", "approve_restart=true")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert cpf_value(install_dir, "config", "gmheap") == "307200"
+    assert emulator.instance("IRIS").since != since and emulator.instance("IRIS").state == "ok"
+    time.sleep(0.5)  # five fault intervals: a recurring fault would have fired by now
+    assert alerts_since_last_start(emulator, "IRIS") == []
+    trace = remediation.only_trace()
+    assert [(step.tool, step.status.value) for step in trace.steps_executed] == [("cpf", "success"),
+                                                                                 ("instance_restart", "success")]
+    assert trace.overall_status.value == "success" and trace.command_id == "fault-gmheap-too-small-001"
+    assert {step.trace_id for step in trace.steps_executed} == {trace.trace_id}
+    assert "IRIS fault-gmheap-too-small-001: SUCCESS" in run.stdout
+
+
+def test_failure_in_step_two_rolls_back_step_one_and_never_runs_step_three(
+        emulator: EmulatorEnv, remediation: Remediation) -> None:
+    install_dir = emulator.create("IRIS")
+    emulator.start("IRIS")
+    (emulator.proc_root("IRIS") / "vm" / "swappiness").write_text("60\n")
+    since = emulator.instance("IRIS").since
+    before = remediation.hashes()
+    command = {"command_id": "rollback-1", "instance": "IRIS", "error_type": "resource", "severity": 2, "requires_restart": True,
+               "parameters": [{"action": "cpf", "changes": [{"section": "config", "parameter": "locksiz", "new_value": "33554432"}]},
+                              {"action": "kernel", "changes": [{"name": "vm.swappiness", "new_value": 5, "current_value": 99}]},
+                              {"action": "restart"}],
+               "execution_order": ["cpf", "kernel", "restart"]}
+
+    run = remediation.run(command, "-e", "approve_restart=true")
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "Rolled back: %s" % (install_dir / "iris.cpf") in run.stdout and "Later steps were not run" in run.stdout
+    after = remediation.hashes()
+    assert {path for path in after if path not in before} == {path for path in after if ".cpf." in path}  # the backup
+    assert {path: after[path] for path in before} == before
+    assert emulator.instance("IRIS").since == since
+    trace = remediation.only_trace()
+    assert [(step.tool, step.status.value) for step in trace.steps_executed] == [("cpf", "success"),
+                                                                                 ("kernel_param", "failure")]
+    assert trace.overall_status.value == "partial"
+    assert "expected 99" in (trace.steps_executed[1].error_message or "")
+
+
+def test_kernel_changes_are_rolled_back_at_runtime_and_on_disk(emulator: EmulatorEnv, remediation: Remediation) -> None:
+    emulator.create("IRIS")
+    vm = emulator.proc_root("IRIS") / "vm"
+    (vm / "swappiness").write_text("60\n")
+    (vm / "dirty_ratio").write_text("20\n")
+    persisted = remediation.sysctl_dir / "99-irisops-iris.conf"
+    persisted.write_text("# kept\nvm.swappiness = 30\n")
+    before = remediation.hashes()
+    command = {"command_id": "rollback-2", "instance": "IRIS", "error_type": "os", "severity": 2,
+               "parameters": [{"action": "kernel", "changes": [{"name": "vm.swappiness", "new_value": 5},
+                                                               {"name": "vm.dirty_ratio", "new_value": 10}]},
+                              {"action": "cpf", "changes": [{"section": "SQL", "parameter": "LockThreshold", "new_value": "5000",
+                                                             "current_value": "7"}]}]}
+
+    run = remediation.run(command)
+    assert run.returncode == 2, run.stdout + run.stderr
+    after = remediation.hashes()
+    assert {path: after[path] for path in before} == before
+    assert (vm / "swappiness").read_text() == "60\n" and persisted.read_text() == "# kept\nvm.swappiness = 30\n"
+    trace = remediation.only_trace()
+    assert [step.tool for step in trace.steps_executed][:3] == ["kernel_param", "kernel_param", "cpf"]
+    assert trace.overall_status.value == "partial"
+
+    persisted.unlink()  # a file the failed run created is removed again
+    assert remediation.run(command).returncode == 2
+    assert not persisted.exists() and (vm / "dirty_ratio").read_text() == "20\n"
+
+
+def test_first_step_failing_is_a_failure_not_partial(emulator: EmulatorEnv, remediation: Remediation) -> None:
+    emulator.create("IRIS")
+    command = example("config-sql-lock-threshold")
+    command["parameters"][0]["changes"][0]["current_value"] = "7"
+    run = remediation.run(command)
+    assert run.returncode == 2 and "Rolled back: nothing had changed" in run.stdout
+    trace = remediation.only_trace()
+    assert [(step.tool, step.status.value) for step in trace.steps_executed] == [("cpf", "failure")]
+    assert trace.overall_status.value == "failure"
+
+
+def test_check_mode_previews_every_change_and_changes_nothing(emulator: EmulatorEnv, remediation: Remediation) -> None:
+    emulator.create("IRIS", switches=FAST_FAULTS)
+    emulator.start("IRIS")
+    since = emulator.instance("IRIS").since
+    (emulator.proc_root("IRIS") / "vm" / "swappiness").write_text("60\n")
+    command = example("fault-gmheap-too-small")
+    command["parameters"].insert(1, {"action": "kernel", "changes": [{"name": "vm.swappiness", "new_value": 5}]})
+    command["execution_order"] = ["cpf", "kernel", "restart"]
+    before = remediation.hashes()
+
+    run = remediation.run(command, "--check", "--diff")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert remediation.hashes() == before and emulator.instance("IRIS").since == since
+    assert "-gmheap=73728\n+gmheap=307200" in run.stdout
+    assert "vm.swappiness" in run.stdout and "IRIS: running, since" in run.stdout
+    trace = remediation.only_trace()
+    assert trace.check_mode and all(step.dry_run for step in trace.steps_executed)
+    assert [step.tool for step in trace.steps_executed] == ["cpf", "kernel_param", "instance_restart"]
+    assert "[preview] IRIS fault-gmheap-too-small-001: SUCCESS" in run.stdout
+
+
+def test_unapproved_restart_stops_before_any_change(emulator: EmulatorEnv, remediation: Remediation) -> None:
+    emulator.create("IRIS")
+    emulator.start("IRIS")
+    since = emulator.instance("IRIS").since
+    before = remediation.hashes()
+    run = remediation.run(example("fault-gmheap-too-small"))
+    assert run.returncode == 2
+    assert "the restart is not approved; nothing was changed" in run.stdout and "approve_restart=true" in run.stdout
+    assert remediation.hashes() == before and emulator.instance("IRIS").since == since
+    [step] = remediation.only_trace().steps_executed
+    assert step.tool == "remediation_plan" and step.requires_user_action and step.status.value == "failure"
+
+
+HOSTILE_PLAYBOOK = """
+- name: Hostile commands through the planner, then through the role whatever the planner accepted
+  hosts: localhost
+  gather_facts: false
+  vars:
+    hostile: "{{ lookup('ansible.builtin.file', hostile_file) | from_json }}"
+  tasks:
+    - name: Plan every hostile command
+      irisops.iris.remediation_plan:
+        approve_restart: true
+      vars:
+        remediation_command: "{{ item }}"
+      loop: "{{ hostile }}"
+      loop_control:
+        label: "{{ ansible_loop.index0 }}"
+        extended: true
+      register: planned
+      ignore_errors: true
+
+    - name: Keep the outcome for the test
+      ansible.builtin.copy:
+        dest: "{{ outcome_file }}"
+        content: "{{ planned.results | map(attribute='errors', default=[]) | list | to_json }}"
+        mode: "0600"
+
+    - name: Apply whatever was accepted (must be nothing)
+      ansible.builtin.include_role:
+        name: irisops.iris.remediate
+      vars:
+        remediation_command: "{{ item.item }}"
+        approve_restart: true
+      loop: "{{ planned.results | rejectattr('failed') | list }}"
+"""
+
+
+def test_hostile_commands_are_all_refused_and_change_nothing(
+        emulator: EmulatorEnv, remediation: Remediation, tmp_path: Path) -> None:
+    install_dir = emulator.create("IRIS")
+    (emulator.proc_root("IRIS") / "vm" / "swappiness").write_text("60\n")
+    hostile = hostile_commands()
+    assert len(hostile) >= 200
+    hostile_file = tmp_path / "hostile.json"
+    hostile_file.write_text(json.dumps([command for unused_label, command in hostile]))
+    playbook = tmp_path / "hostile.yml"
+    playbook.write_text(HOSTILE_PLAYBOOK)
+    outcome_file = tmp_path / "outcome.json"
+    before = remediation.hashes()
+    cpf_before = (install_dir / "iris.cpf").read_bytes()
+
+    run = remediation.run(None, "-e", "hostile_file=%s" % hostile_file,
+                          "-e", "outcome_file=%s" % outcome_file, playbook=playbook)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr
+    errors = json.loads(outcome_file.read_text())
+    refused = [label for (label, unused_command), found in zip(hostile, errors) if found]
+    assert len(errors) == len(hostile) and len(refused) == len(hostile), [
+        label for (label, unused_command), found in zip(hostile, errors) if not found]
+    assert all(error["path"] and error["reason"] for found in errors for error in found)
+    assert remediation.hashes() == before and (install_dir / "iris.cpf").read_bytes() == cpf_before
+    assert not list(install_dir.glob("iris.cpf.*")) and not list(remediation.sysctl_dir.iterdir())
+    assert not PLANTED_MARKER.exists()
+    assert "Apply whatever was accepted" in run.stdout and "included: " not in run.stdout
