@@ -227,7 +227,7 @@ def test_api_key_comes_from_the_option_or_the_environment() -> None:
     assert llm.resolve_api_key("from-option", None, {"OPENAI_API_KEY": "from-env"}) == "from-option"
     assert llm.resolve_api_key(None, None, {"OPENAI_API_KEY": "from-env"}) == "from-env"
     assert llm.resolve_api_key(None, "http://127.0.0.1:1/v1", {}) == "no-key"
-    with pytest.raises(ValidationError, match="api_key: engine=llm needs an API key") as raised:
+    with pytest.raises(ValidationError, match="engine=llm needs an API key: pass the api_key option") as raised:
         llm.resolve_api_key(None, None, {})
     assert raised.value.errors == [("api_key", "missing")]
 

@@ -105,8 +105,9 @@ def resolve_api_key(option: Optional[str], base_url: Optional[str], environ: Map
         return key
     if base_url:
         return "no-key"  # the SDK insists on a value; servers that need no key ignore it
-    raise ValidationError("api_key: engine=llm needs an API key: set %s or pass api_key (no_log)" % API_KEY_ENV,
-                          [("api_key", "missing")])
+    # Worded so that redaction (which hides the word after "api_key:") leaves the message readable.
+    raise ValidationError("engine=llm needs an API key: pass the api_key option (keep it in Ansible Vault) or set %s "
+                          "on the controller" % API_KEY_ENV, [("api_key", "missing")])
 
 
 class Scrubber(object):
