@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""playbooks/consume.yml end to end: real ansible-playbook, a real drop directory and a real HTTP server."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+
+from http_sink import HttpSink
+
+REPO = Path(__file__).resolve().parents[2]
+PLAYBOOK = REPO / "playbooks" / "consume.yml"
+EXAMPLES = sorted((REPO / "examples" / "commands").glob("*.json"))
+
+
+def command(command_id: str, instance: str = "IRIS", **extra: Any) -> Dict[str, Any]:
+    return dict({"command_id": command_id, "instance": instance, "error_type": "os", "severity": 1,
+                 "parameters": [{"action": "kernel", "changes": [{"name": "vm.swappiness", "new_value": 5}]}]}, **extra)
+
+
+def run_consume(env: Dict[str, str], *extra: str) -> "subprocess.CompletedProcess[str]":
+    return subprocess.run([str(REPO / ".venv" / "bin" / "ansible-playbook"), str(PLAYBOOK), *extra],
+                          env=env, capture_output=True, text=True, timeout=300, check=False)
+
+
+def queued_lines(output: str) -> List[str]:
+    return re.findall(r'"msg": "queued (\d+: \S+ on instance \S+)', output)
+
+
+@pytest.mark.slow
+def test_dry_run_queues_every_example_in_arrival_order_and_holds_restarts(tmp_path: Path,
+                                                                          ansible_env: Dict[str, str]) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for age, path in enumerate(EXAMPLES):
+        target = inbox / path.name
+        target.write_bytes(path.read_bytes())
+        stamp = 1_700_000_000_000_000_000 + age * 1_000_000
+        os.utime(target, ns=(stamp, stamp))
+    state = tmp_path / "state"
+    result = run_consume(ansible_env, "-e", "source=%s" % inbox, "-e", "commands_state_dir=%s" % state,
+                         "-e", "dry_run=true")
+    assert result.returncode == 0, result.stdout + result.stderr
+    documents = [json.loads(path.read_text()) for path in EXAMPLES]
+    plain = [doc["command_id"] for doc in documents if not doc["requires_restart"]]
+    held = sorted(doc["command_id"] for doc in documents if doc["requires_restart"])
+    assert queued_lines(result.stdout) == ["%d: %s on instance IRIS" % (n, cid) for n, cid in enumerate(plain, 1)]
+    assert "pending: %s" % ", ".join(held) in result.stdout.replace("\\n", "")
+    approved = run_consume(ansible_env, "-e", "source=%s" % inbox, "-e", "commands_state_dir=%s" % state,
+                           "-e", "dry_run=true", "-e", "approve_restart=true")
+    assert approved.returncode == 0, approved.stdout + approved.stderr
+    restart_order = [doc["command_id"] for doc in documents if doc["requires_restart"]]
+    assert queued_lines(approved.stdout) == ["%d: %s on instance IRIS" % (n, cid)
+                                             for n, cid in enumerate(restart_order, 1)]
+    assert sorted(path.name for path in (inbox / "done").iterdir()) == sorted(path.name for path in EXAMPLES)
+
+
+@pytest.mark.slow
+def test_hostile_commands_reach_no_module_even_without_dry_run(tmp_path: Path, ansible_env: Dict[str, str]) -> None:
+    """Everything refused: the remediate step never runs (it would fail the play if it were reached)."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    canary = tmp_path / "pwned"
+    hostile = {
+        "jinja.json": command("jinja", reason="{{ lookup('pipe', 'touch %s') }}" % canary),
+        "traversal.json": command("traversal", instance="../../etc"),
+        "unknown.json": dict(command("unknown"), shell="touch %s" % canary),
+        "badtype.json": command("badtype", severity="high"),
+    }
+    for name, document in hostile.items():
+        (inbox / name).write_text(json.dumps(document))
+    (inbox / "garbage.json").write_bytes(b"\x00\x01{{ not json")
+    result = run_consume(ansible_env, "-e", "source=%s" % inbox, "-e", "commands_state_dir=%s" % (tmp_path / "state"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 accepted, 5 rejected" in result.stdout
+    assert "included:" not in result.stdout
+    assert sorted(path.name for path in (inbox / "rejected").iterdir() if path.name.endswith(".reason.json")) == sorted(
+        name + ".reason.json" for name in list(hostile) + ["garbage.json"])
+    assert not canary.exists()
+
+
+@pytest.mark.slow
+def test_http_polling_through_the_playbook_keeps_server_order(tmp_path: Path, ansible_env: Dict[str, str]) -> None:
+    with HttpSink() as sink:
+        sink.serve_documents(command("poll-a"), [command("poll-b"), command("poll-c")], command("poll-a"))
+        result = run_consume(ansible_env, "-e", "source=%s" % sink.commands_url, "-e", "interval=0.05",
+                             "-e", "polls=4", "-e", "dry_run=true", "-e", "commands_state_dir=%s" % (tmp_path / "state"))
+        assert sink.polls == 4
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert queued_lines(result.stdout) == ["1: poll-a on instance IRIS", "2: poll-b on instance IRIS",
+                                           "3: poll-c on instance IRIS"]
+    assert "3 accepted" in result.stdout and "1 duplicate" in result.stdout
+
+
+@pytest.mark.slow
+def test_iris_instances_host_var_limits_commands_to_their_host(tmp_path: Path, ansible_env: Dict[str, str]) -> None:
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text("all:\n  hosts:\n    localhost:\n      ansible_connection: local\n"
+                         "      iris_instances: [IRISB]\n")
+    inbox = _inbox_with(tmp_path, [command("for-a", instance="IRISA"), command("for-b", instance="IRISB")])
+    result = run_consume(ansible_env, "-i", str(inventory), "-e", "dry_run=true", "-e", "source=%s" % inbox,
+                         "-e", "commands_state_dir=%s" % (tmp_path / "state"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert queued_lines(result.stdout) == ["2: for-b on instance IRISB"]
+
+
+def _inbox_with(tmp_path: Path, documents: List[Dict[str, Any]]) -> Path:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir(exist_ok=True)
+    for number, document in enumerate(documents):
+        path = inbox / ("%02d.json" % number)
+        path.write_text(json.dumps(document))
+        stamp = 1_700_000_000_000_000_000 + number * 1_000_000
+        os.utime(path, ns=(stamp, stamp))
+    return inbox
