@@ -119,3 +119,43 @@ def _inbox_with(tmp_path: Path, documents: List[Dict[str, Any]]) -> Path:
         stamp = 1_700_000_000_000_000_000 + number * 1_000_000
         os.utime(path, ns=(stamp, stamp))
     return inbox
+
+
+@pytest.mark.slow
+def test_consume_remediates_in_order_and_releases_the_restart_after_approval(
+        tmp_path: Path, ansible_env: Dict[str, str], emulator: Any) -> None:
+    """The closed loop through consume.yml and the real remediate role on an emulated instance."""
+    from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument
+
+    install_dir = emulator.create("IRIS")
+    emulator.start("IRIS")
+    vm = emulator.proc_root("IRIS") / "vm"
+    (vm / "swappiness").write_text("60\n")
+    since = emulator.instance("IRIS").since
+    sysctl_dir = tmp_path / "sysctl.d"
+    sysctl_dir.mkdir()
+    locksiz = json.loads((REPO / "examples" / "commands" / "fault-locksiz-too-small.json").read_text())
+    swappiness = json.loads((REPO / "examples" / "commands" / "os-swappiness.json").read_text())
+    inbox = _inbox_with(tmp_path, [locksiz, swappiness])
+    state = tmp_path / "state"
+    env = dict(ansible_env, IRISEMU_REGISTRY=emulator.registry, PATH=emulator.env["PATH"])
+    args = ["-e", "source=%s" % inbox, "-e", "commands_state_dir=%s" % state,
+            "-e", "remediate_proc_root=%s" % emulator.proc_root("IRIS"), "-e", "remediate_sysctl_dir=%s" % sysctl_dir,
+            "-e", "remediate_restart_stable_seconds=0.5"]
+
+    first = run_consume(env, *args)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert (vm / "swappiness").read_text().strip() == "5"
+    assert "pending: fault-locksiz-too-small-001" in first.stdout
+    assert CpfDocument.parse((install_dir / "iris.cpf").read_bytes()).get("config", "locksiz") != "0"
+    assert emulator.instance("IRIS").since == since, "nothing restarted while the restart waits for approval"
+
+    (state / "approvals" / "fault-locksiz-too-small-001").write_text("ops\n")
+    second = run_consume(env, *args)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert CpfDocument.parse((install_dir / "iris.cpf").read_bytes()).get("config", "locksiz") == "0"
+    assert emulator.instance("IRIS").since != since
+    assert sorted(path.name for path in (inbox / "done").iterdir()) == ["00.json", "01.json"]
+
+    third = run_consume(env, *args, "-e", "source=%s" % _inbox_with(tmp_path, [swappiness]))
+    assert third.returncode == 0 and "0 accepted" in third.stdout and "1 duplicate" in third.stdout
