@@ -240,8 +240,8 @@ HOSTILE_PLAYBOOK = """
         remediation_command: "{{ item }}"
       loop: "{{ hostile }}"
       loop_control:
-        label: "{{ ansible_loop.index0 }}"
-        extended: true
+        index_var: hostile_index
+        label: "{{ hostile_index }}"
       register: planned
       ignore_errors: true
 
