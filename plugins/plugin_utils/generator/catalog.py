@@ -16,7 +16,6 @@ Fields in ``{braces}`` come from the session (profile values, PIDs, journal file
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Callable, Dict, List, Mapping, MutableMapping, Tuple
 
 from ansible_collections.irisops.iris.plugins.module_utils import iris_log
@@ -43,11 +42,6 @@ class Template:
     params: Mapping[str, ValueFn] = field(default_factory=dict)
     # False for lines that only make sense inside their scenario (a startup banner without the startup).
     standalone: bool = True
-
-    @cached_property
-    def static(self) -> bool:
-        """No field to fill: the text is written as it stands."""
-        return "{" not in self.text and not any("{" in line for line in self.continuation)
 
 
 def _ints(low: int, high: int) -> ValueFn:
@@ -338,7 +332,7 @@ TEMPLATES: Tuple[Template, ...] = (
 
 
 class RenderValues(Dict[str, str]):
-    """``str.format_map`` mapping: template params first, then the session profile; computed once per line."""
+    """``str.format_map`` mapping of a line's dynamic fields: template params first, then the common ones."""
 
     def __init__(self, session: Session, params: Mapping[str, ValueFn]) -> None:
         super().__init__()
@@ -346,20 +340,52 @@ class RenderValues(Dict[str, str]):
         self._params = params
 
     def __missing__(self, key: str) -> str:
-        function = self._params.get(key) or COMMON_PARAMS.get(key)
-        value = function(self._session, self) if function is not None else self._session.fields[key]
+        function = self._params.get(key) or COMMON_PARAMS[key]
+        value = function(self._session, self)
         self[key] = value
         return value
 
 
-def render(template: Template, session: Session, pid: int) -> Tuple[str, Tuple[str, ...]]:
-    """The template's text and continuation lines with every field filled from ``session`` (``{pid}``: the writer)."""
-    if template.static:
-        return template.text, template.continuation
-    values = RenderValues(session, template.params)
-    values["pid"] = str(pid)
-    text = template.text.format_map(values)
-    return text, tuple(line.format_map(values) for line in template.continuation)
+class _ProfileOnly(Dict[str, str]):
+    """Fills the session's profile fields and writes every other field back as ``{name}`` for later."""
+
+    def __missing__(self, key: str) -> str:
+        return "{%s}" % key
+
+
+class Renderer(object):
+    """Renders templates for one session.
+
+    The profile is fixed for a session, so its fields are filled in once per template; what is
+    left (params, PIDs, journal files) is filled per line. Rendering is the engine's hot path.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        # Braces inside profile values must not be read as fields in the second pass.
+        self._profile = _ProfileOnly((key, value.replace("{", "{{").replace("}", "}}"))
+                                     for key, value in session.fields.items())
+        self._prepared: Dict[str, Tuple[str, Tuple[str, ...], bool]] = {}
+
+    def _prepare(self, template: Template) -> Tuple[str, Tuple[str, ...], bool]:
+        text = template.text.format_map(self._profile)
+        continuation = tuple(line.format_map(self._profile) for line in template.continuation)
+        dynamic = "{" in text or any("{" in line for line in continuation)
+        if not dynamic:  # undo the escaping: these lines are final
+            text = text.replace("{{", "{").replace("}}", "}")
+            continuation = tuple(line.replace("{{", "{").replace("}}", "}") for line in continuation)
+        prepared = self._prepared[template.key] = (text, continuation, dynamic)
+        return prepared
+
+    def render(self, template: Template, pid: int) -> Tuple[str, Tuple[str, ...]]:
+        """The template's text and continuation lines with every field filled (``{pid}``: the writer's PID)."""
+        prepared = self._prepared.get(template.key) or self._prepare(template)
+        text, continuation, dynamic = prepared
+        if not dynamic:
+            return text, continuation
+        values = RenderValues(self.session, template.params)
+        values["pid"] = str(pid)
+        return text.format_map(values), tuple(line.format_map(values) for line in continuation)
 
 
 def by_key() -> Dict[str, Template]:
@@ -382,9 +408,13 @@ def check_catalog(seed: int = 0) -> None:
     from datetime import datetime, timezone
 
     session = Session(datetime(2025, 1, 1, tzinfo=timezone.utc), seed=seed)
+    renderer = Renderer(session)
     for template in TEMPLATES:
+        clash = set(template.params) & set(session.fields)
+        if clash:  # the profile is filled in first, so it would silently win
+            raise ValueError("template %s: params %s shadow profile fields" % (template.key, sorted(clash)))
         pid = session.pid(template.process)
-        text, continuation = render(template, session, pid)
+        text, continuation = renderer.render(template, pid)
         iris_log.make_entry(session.now, pid, template.severity, template.tag, text, continuation)
 
 

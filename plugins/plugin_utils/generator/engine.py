@@ -11,6 +11,7 @@ contract plus the options only the engines need) or raises ValidationError namin
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from dataclasses import dataclass
 from datetime import datetime
@@ -132,6 +133,7 @@ class TemplateEngine(object):
 
     def __init__(self, categories: Sequence[MessageCategory], severities: frozenset[int], session: Session) -> None:
         self.session = session
+        self.renderer = catalog.Renderer(session)
         self.templates = [template for template in catalog.select(list(categories), severities) if template.standalone]
         self._cumulative_weights = list(itertools.accumulate(template.weight for template in self.templates))
         known = catalog.by_key()
@@ -175,12 +177,13 @@ class TemplateEngine(object):
     def entry(self, template: catalog.Template, timestamp: datetime) -> iris_log.LogEntry:
         session = self.session
         pid = session.new_pid() if template.process == catalog.USER_PROCESS else session.pid(template.process)
-        text, continuation = catalog.render(template, session, pid)
+        text, continuation = self.renderer.render(template, pid)
         return iris_log.LogEntry(timestamp, pid, template.severity, template.tag, text, continuation)
 
     def entries(self, count: int) -> Iterator[iris_log.LogEntry]:
         """``count`` entries in time order: single lines at the session's rate, episodes at their own pace."""
         rng = self.session.rng
+        total_weight = self._cumulative_weights[-1] if self._cumulative_weights else 0.0
         produced = 0
         while produced < count:
             if self.episodes and rng.random() < self.episode_chance:
@@ -194,7 +197,7 @@ class TemplateEngine(object):
                     yield self.entry(template, timestamp)
                     produced += 1
                 continue
-            template = rng.choices(self.templates, cum_weights=self._cumulative_weights)[0]
+            template = self.templates[bisect.bisect(self._cumulative_weights, rng.random() * total_weight)]
             yield self.entry(template, self.session.tick())
             produced += 1
 
