@@ -44,6 +44,7 @@ ARGUMENT_SPEC: dict[str, Any] = dict(
     endpoint=dict(type="str", required=True),
     messages=dict(type="list", elements="dict"),
     messages_file=dict(type="path"),
+    eda_event=dict(type="bool"),
     min_severity=dict(type="int", default=0, choices=[0, 1, 2, 3]),
     instance=dict(type="str"),
     host=dict(type="str"),
@@ -74,8 +75,8 @@ class ActionModule(ActionBase):  # type: ignore[misc]
                                     orig_exc=IMPORT_ERROR)
         result: dict[str, Any] = super().run(tmp, task_vars or {})
         unused_spec, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC,
-                                                mutually_exclusive=[["messages", "messages_file"]],
-                                                required_one_of=[["messages", "messages_file"]])
+                                                          mutually_exclusive=[["messages", "messages_file", "eda_event"]],
+                                                          required_one_of=[["messages", "messages_file", "eda_event"]])
         check_mode = bool(self._task.check_mode)
         builder = ToolResultBuilder(TOOL, params["trace_id"])
         token = params["auth_token"] or os.environ.get(params["auth_token_env"]) or None
@@ -86,6 +87,8 @@ class ActionModule(ActionBase):  # type: ignore[misc]
             backoff_base=params["backoff_base"], concurrency=params["concurrency"], batch_size=params["batch_size"],
             batch_format=params["batch_format"])
         try:
+            if params["eda_event"]:
+                params["messages"] = event_messages(task_vars or {})
             messages = [message for message in load_messages(params)
                         if message.get("severity", 0) >= params["min_severity"]]
             if check_mode:
@@ -132,6 +135,17 @@ def default_spool_dir(endpoint: str) -> str:
     """One spool per endpoint, so a backlog is never delivered to a different receiver."""
     digest = hashlib.sha256(safe_endpoint(endpoint).encode("utf-8")).hexdigest()[:16]
     return os.path.join(os.path.expanduser("~"), ".cache", "irisops", "publish-spool", digest)
+
+
+def event_messages(task_vars: dict[str, Any]) -> list[Any]:
+    """``ansible_eda.event.message`` (one message or a list), read untemplated: a messages.log line is data, and
+    text such as ``{{ ... }}`` in it must be published as written, never evaluated by Ansible."""
+    event = (task_vars.get("ansible_eda") or {}).get("event") or {}
+    if "message" not in event:
+        raise ValidationError("eda_event: no ansible_eda.event.message; run this from an EDA rulebook whose event "
+                              "carries a message (irisops.iris.messages_log source)", [("eda_event", "no event message")])
+    message = event["message"]
+    return list(message) if isinstance(message, list) else [message]
 
 
 def load_messages(params: dict[str, Any]) -> list[dict[str, Any]]:

@@ -59,7 +59,7 @@ options:
       - The messages to publish, each an IRISMessage object (C(timestamp) with offset, C(pid), C(severity),
         C(category), C(text), optional C(instance), C(host), C(trace_id)).
       - Entries returned by M(irisops.iris.messages_log) can be passed as they are.
-      - Exactly one of O(messages) and O(messages_file) is required.
+      - Exactly one of O(messages), O(messages_file) and O(eda_event) is required.
     type: list
     elements: dict
   messages_file:
@@ -67,6 +67,13 @@ options:
       - A file on the controller with the messages to publish, either a JSON array or NDJSON of IRISMessage
         objects, or a C(messages.log) file (its entries are parsed in O(timezone)).
     type: path
+  eda_event:
+    description:
+      - Publish the message (or list of messages) of the EDA event that started the playbook, read untemplated from
+        C(ansible_eda.event.message), as the rulebook C(publish_severe.yml) with the C(irisops.iris.messages_log)
+        source sets it. A C({{ ... }}) written in a log line is published as written, never evaluated.
+      - Mutually exclusive with O(messages) and O(messages_file).
+    type: bool
   min_severity:
     description: Publish only messages at least this severe (0 info, 1 warning, 2 severe, 3 fatal).
     type: int

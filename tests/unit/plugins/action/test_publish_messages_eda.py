@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""publish_messages with eda_event: the event's message is read untemplated and published as written."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Dict
+
+from ansible.parsing.dataloader import DataLoader
+from ansible.playbook.play_context import PlayContext
+from ansible.playbook.task import Task
+from ansible.plugins.loader import action_loader, connection_loader, init_plugin_loader
+from ansible.template import Templar
+from ansible.utils.collection_loader import AnsibleCollectionConfig
+
+REPO = Path(__file__).resolve().parents[4]
+sys.path.insert(0, str(REPO / "tests" / "integration"))
+if AnsibleCollectionConfig.collection_finder is None:  # before importing the collection, as ansible-playbook does
+    init_plugin_loader([str(REPO / "build" / "collections")])
+
+from http_sink import HttpSink  # noqa: E402
+
+MESSAGE = {"timestamp": "2026-01-31T08:00:00.001+00:00", "pid": 12, "severity": 2, "category": "Utility.Event",
+           "text": "LOCK TABLE FULL {{ lookup('pipe', 'id') }}", "instance": "IRIS", "host": "db1"}
+
+
+def run_action(task_vars: Dict[str, Any], **args: Any) -> Dict[str, Any]:
+    loader = DataLoader()
+    task = Task.load({"irisops.iris.publish_messages": args}, loader=loader)
+    play_context = PlayContext()
+    action = action_loader.get(task.action, task=task, connection=connection_loader.get("local", play_context),
+                               play_context=play_context, loader=loader, templar=Templar(loader=loader),
+                               shared_loader_obj=None)
+    result: Dict[str, Any] = action.run(task_vars=task_vars)
+    return result
+
+
+def test_event_message_is_published_verbatim(tmp_path: Path) -> None:
+    with HttpSink() as sink:
+        result = run_action({"ansible_eda": {"event": {"message": MESSAGE}}}, endpoint=sink.url, eda_event=True,
+                            spool_dir=str(tmp_path))
+        received = sink.messages()
+    assert not result.get("failed"), result
+    assert [message["text"] for message in received] == [MESSAGE["text"]]
+
+
+def test_event_without_message_names_the_option(tmp_path: Path) -> None:
+    result = run_action({"ansible_eda": {"event": {"payload": {}}}}, endpoint="http://127.0.0.1:9/x", eda_event=True,
+                        spool_dir=str(tmp_path))
+    assert result["failed"] and result["errors"][0]["path"] == "eda_event"
