@@ -5,21 +5,38 @@ from __future__ import annotations
 
 import asyncio
 import os
-import runpy
+import importlib.util
 from datetime import timezone
 from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
-
-from ansible_collections.irisops.iris.plugins.module_utils import iris_log
-from ansible_collections.irisops.iris.plugins.plugin_utils.models import IRISMessage
+from ansible.plugins.loader import init_plugin_loader
+from ansible.utils.collection_loader import AnsibleCollectionConfig
 
 REPO = Path(__file__).resolve().parents[3]
-# Loaded by path, as ansible-rulebook loads it (runpy), from the collection tree under build/collections.
+# This directory sorts before tests/unit/plugins: install Ansible's collection loader before the first import of
+# the collection, as ansible-playbook does, so the action plugin tests that follow can still resolve plugins.
+if AnsibleCollectionConfig.collection_finder is None:
+    init_plugin_loader([str(REPO / "build" / "collections")])
+
+from ansible_collections.irisops.iris.plugins.module_utils import iris_log  # noqa: E402
+from ansible_collections.irisops.iris.plugins.plugin_utils.models import IRISMessage  # noqa: E402
+
+# Loaded by path, as ansible-rulebook loads it, from the collection tree under build/collections.
 SOURCE_PATH = REPO / "build" / "collections" / "ansible_collections" / "irisops" / "iris" / "extensions" / "eda" / \
     "plugins" / "event_source" / "messages_log.py"
-SOURCE: Dict[str, Any] = runpy.run_path(str(SOURCE_PATH))
+
+
+def _load_source() -> Dict[str, Any]:
+    spec = importlib.util.spec_from_file_location("irisops_eda_messages_log", SOURCE_PATH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return vars(module)
+
+
+SOURCE = _load_source()
 LogTail = SOURCE["LogTail"]
 
 
