@@ -17,7 +17,7 @@ import os
 import shlex
 import tempfile
 from datetime import datetime
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, TextIO, Tuple
 
 from ansible.errors import AnsibleActionFail  # type: ignore[import-untyped]
 from ansible.module_utils.basic import missing_required_lib  # type: ignore[import-untyped]
@@ -103,7 +103,7 @@ class ActionModule(ActionBase):  # type: ignore[misc]
             result.update(failed=True, changed=False, msg=message, errors=errors,
                           tool_result=ToolResultBuilder("generate_messages", args["trace_id"]).build(
                               "failure", error_message=message, dry_run=bool(self._task.check_mode)))
-        except (ValueError, iris_log.LogFormatError) as exc:
+        except ValueError as exc:  # iris_log.LogFormatError (a bad timezone) included
             raise AnsibleActionFail(self._scrub(str(exc), api_key)) from None
         finally:
             os.unlink(local_path)
@@ -114,7 +114,8 @@ class ActionModule(ActionBase):  # type: ignore[misc]
     def _scrub(text: str, api_key: Optional[str]) -> str:
         return redact_text(text.replace(api_key, "********") if api_key else text)
 
-    def _generate(self, args: Dict[str, Any], api_key: Optional[str], stream: Any) -> Any:
+    def _generate(self, args: Dict[str, Any], api_key: Optional[str],
+                  stream: TextIO) -> Tuple[runner.RunOutcome, generator_engine.GenerationSpec]:
         tz = iris_log.resolve_timezone(args["timezone"])
         start = None
         if args["start_time"]:
@@ -150,8 +151,8 @@ class ActionModule(ActionBase):  # type: ignore[misc]
         outcome = runner.run(spec, args["output"], stream, logger, keep, datetime.now(tz), settings)
         return outcome, spec
 
-    def _deliver(self, args: Dict[str, Any], spec: Any, outcome: Any, local_path: str,
-                 task_vars: Dict[str, Any]) -> Dict[str, Any]:
+    def _deliver(self, args: Dict[str, Any], spec: generator_engine.GenerationSpec, outcome: runner.RunOutcome,
+                 local_path: str, task_vars: Dict[str, Any]) -> Dict[str, Any]:
         trace_id = spec.request.trace_id
         builder = ToolResultBuilder("generate_messages", trace_id)
         delivered: Dict[str, Any] = dict(changed=False, count=outcome.count, output=args["output"],

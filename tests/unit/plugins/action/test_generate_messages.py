@@ -1,0 +1,130 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 irisops.iris contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The generate_messages action plugin, loaded and run in-process (local connection, real files, real servers)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Dict
+
+import pytest
+from ansible.errors import AnsibleActionFail
+from ansible.parsing.dataloader import DataLoader
+from ansible.playbook.play_context import PlayContext
+from ansible.playbook.task import Task
+from ansible.plugins import loader as plugin_loader
+from ansible.plugins.loader import action_loader, connection_loader, init_plugin_loader
+from ansible.template import Templar
+from ansible.utils.collection_loader import AnsibleCollectionConfig
+
+REPO = Path(__file__).resolve().parents[4]
+COLLECTIONS = str(REPO / "build" / "collections")
+sys.path.insert(0, str(REPO / "tests" / "integration"))
+if AnsibleCollectionConfig.collection_finder is None:  # before importing the collection, as ansible-playbook does
+    init_plugin_loader([COLLECTIONS])
+
+from openai_server import OpenAIServer, reply  # noqa: E402
+
+from ansible_collections.irisops.iris.plugins.plugin_utils.models import IRISMessage, ToolResult  # noqa: E402
+
+KEY = "sk-planted-action-key-90be11f2c7"
+TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
+
+
+def run_action(tmp_path: Path, check_mode: bool = False, **args: Any) -> Dict[str, Any]:
+    loader = DataLoader()
+    task = Task.load({"irisops.iris.generate_messages": args}, loader=loader)
+    task.check_mode = check_mode
+    play_context = PlayContext()
+    play_context.check_mode = check_mode
+    action = action_loader.get(task.action, task=task, connection=connection_loader.get("local", play_context),
+                               play_context=play_context, loader=loader, templar=Templar(loader=loader),
+                               shared_loader_obj=plugin_loader.get_plugin_loader_namespace())
+    task_vars = {"ansible_python_interpreter": sys.executable, "ansible_remote_tmp": str(tmp_path / "remote-tmp")}
+    result: Dict[str, Any] = action.run(task_vars=task_vars)
+    ToolResult.model_validate(result["tool_result"])
+    return result
+
+
+def test_messages_are_returned_as_iris_messages(tmp_path: Path) -> None:
+    result = run_action(tmp_path, category=["journal", "mirror"], count=12, severity="0-1", seed=3,
+                        start_time="2025-03-01T08:00:00", timezone="UTC", trace_id=TRACE_ID)
+    assert not result.get("failed"), result
+    assert result["changed"] is False and result["count"] == result["messages_returned"] == 12
+    messages = [IRISMessage.model_validate(message) for message in result["messages"]]
+    assert {message.severity for message in messages} <= {0, 1}
+    assert messages[0].timestamp.isoformat().startswith("2025-03-01T08:00")
+    assert {message.trace_id for message in messages} == {TRACE_ID} == {result["trace_id"]}
+    assert result["metrics"]["messages"] == 12 and result["tool_result"]["changes"] == []
+
+
+def test_dest_is_written_once_checked_without_writing_and_diffed(tmp_path: Path) -> None:
+    dest = tmp_path / "generated.ndjson"
+    args = dict(category="lock", count=30, seed=5, start_time="2025-03-01T08:00:00", timezone="UTC",
+                output="ndjson", dest=str(dest), trace_id=TRACE_ID, return_limit=10)
+    preview = run_action(tmp_path, check_mode=True, **args)
+    assert preview["changed"] is True and not dest.exists() and preview["tool_result"]["dry_run"] is True
+    written = run_action(tmp_path, **args)
+    assert written["changed"] is True and written["dest"] == str(dest)
+    assert written["messages"] == [] and written["count"] == 30
+    lines = dest.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 30 and all(IRISMessage.model_validate(json.loads(line)) for line in lines)
+    assert written["tool_result"]["changes"] == [{"target": str(dest), "old_value": None,
+                                                  "new_value": "30 messages (ndjson)"}]
+    again = run_action(tmp_path, **args)
+    assert again["changed"] is False and again["checksum"] == written["checksum"] == preview["checksum"]
+
+
+def test_llm_engine_in_process_keeps_the_key_out_of_the_result(tmp_path: Path) -> None:
+    answer = "01/17/99-23:59:01:001 (7) 2 [Generic.Event] LOCK TABLE FULL!!!\n" * 2
+    with OpenAIServer(default=reply(answer)) as server:
+        result = run_action(tmp_path, category="lock", count=2, engine="llm", base_url=server.url, api_key=KEY,
+                            severity="2", llm_max_attempts=1)
+        assert server.headers[0]["Authorization"] == "Bearer " + KEY
+    assert not result.get("failed"), result
+    assert [message["text"] for message in result["messages"]] == ["LOCK TABLE FULL!!!"] * 2
+    assert result["metrics"]["llm"]["calls"] == 1 and result["metrics"]["llm"]["validity_rate"] == 1.0
+    assert KEY not in json.dumps(result)
+
+
+def test_llm_failure_is_a_failed_result_without_the_key(tmp_path: Path) -> None:
+    with OpenAIServer(default=reply("no log lines today, %s" % KEY)) as server:
+        result = run_action(tmp_path, category="lock", count=1, engine="llm", base_url=server.url, api_key=KEY,
+                            fallback="fail", llm_max_attempts=1)
+    assert result["failed"] is True and "LLM generation failed" in result["msg"]
+    assert result["tool_result"]["status"] == "failure"
+    assert KEY not in json.dumps(result)
+
+
+def test_invalid_options_fail_with_field_errors_and_write_nothing(tmp_path: Path) -> None:
+    dest = tmp_path / "never.log"
+    result = run_action(tmp_path, category=["lock", "disk"], count=3, dest=str(dest))
+    assert result["failed"] is True and result["changed"] is False
+    assert result["errors"] == [{"path": "$.categories[1]", "reason": "'disk' is not one of ['config', 'license', "
+                                 "'memory', 'lock', 'journal', 'startup', 'mirror', 'network']"}]
+    assert not dest.exists()
+
+
+@pytest.mark.parametrize("args,message", [
+    (dict(category="lock", timezone="Mars/Olympus"), "timezone: 'Mars/Olympus' is not a known IANA zone name"),
+    (dict(category="lock", start_time="soon"), "start_time: 'soon' is neither an ISO 8601 date/time"),
+    (dict(category="lock", dest="/tmp/x", append_to_instance_log=True, instance="IRIS", output="log"),
+     "dest: mutually exclusive with append_to_instance_log"),
+    (dict(category="lock", return_limit=-1), "return_limit: must be >= 0"),
+])
+def test_conflicting_options_raise_naming_the_option(tmp_path: Path, args: Dict[str, Any], message: str) -> None:
+    with pytest.raises(AnsibleActionFail, match=message):
+        run_action(tmp_path, **args)
+
+
+def test_unknown_instance_is_reported_before_anything_is_appended(tmp_path: Path) -> None:
+    iris_bin = tmp_path / "iris"
+    iris_bin.write_text("#!/bin/sh\nexit 0\n")  # an `iris` that lists no instance
+    iris_bin.chmod(0o755)
+    with pytest.raises(AnsibleActionFail, match="instance: 'NOPE' is not listed by"):
+        run_action(tmp_path, category="lock", count=2, instance="NOPE", append_to_instance_log=True, output="log",
+                   iris_bin=str(iris_bin))
