@@ -39,6 +39,7 @@ MAX_COMMAND_BYTES = 65536
 VARIABLE_REFERENCE = re.compile(r"""^\{\{\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\.\d+|\[\d+\]|\['[^'\]]*'\]|\["[^"\]]*"\])*)\s*\}\}$""")
 PATH_TOKEN = re.compile(r"""([A-Za-z_]\w*)|\.(\d+)|\[(\d+)\]|\['([^'\]]*)'\]|\["([^"\]]*)"\]""")
 MAX_REFERENCE_DEPTH = 8
+IDENTITY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
 ARGUMENT_SPEC: dict[str, Any] = dict(
     command=dict(type="raw"),
     approve_restart=dict(type="bool", default=False),
@@ -63,8 +64,9 @@ class ActionModule(ActionBase):  # type: ignore[misc]
         try:
             document = load_command(params["command"] if params["command"] is not None else command_from_vars(task_vars))
             if isinstance(document, dict):
-                # Keep the command's trace id on a refusal too, so the trace joins the rest of the loop.
+                # Keep the command's trace id and names on a refusal too, so its trace joins the rest of the loop.
                 builder = ToolResultBuilder(TOOL, document.get("trace_id"))
+                result["refused"] = command_identity(document)
             plan = plan_document(document, params["allow_dangerous"])
             if params["instance"] is not None and params["instance"] != plan.command.instance:
                 raise ValidationError("command is for instance %s but this host is instance %s; nothing was changed"
@@ -78,10 +80,17 @@ class ActionModule(ActionBase):  # type: ignore[misc]
             return refuse(result, builder, ValidationError(refusal, [("approve_restart", "needed for the restart")]),
                           check_mode, requires_user_action=True)
         plan_dict = plan.as_dict()
+        result.pop("refused", None)
         result.update(changed=False, plan=redact(plan_dict), check_mode=check_mode,
                       msg=summary(plan_dict, check_mode),
                       tool_result=builder.build("success", dry_run=check_mode))
         return result
+
+
+def command_identity(document: dict[str, Any]) -> dict[str, Optional[str]]:
+    """command_id and instance of a refused command, each only when it is a plain name (they name trace files)."""
+    return {name: document[name] if isinstance(document.get(name), str) and IDENTITY.match(document[name]) else None
+            for name in ("command_id", "instance")}
 
 
 def refuse(result: dict[str, Any], builder: ToolResultBuilder, error: ValidationError, check_mode: bool,

@@ -120,7 +120,8 @@ class TraceCollector:
         if step.tool == PLAN_TOOL:
             run.planned = True
             run.trace_id = step.trace_id
-            plan = payload.get("plan")
+            # A refused command still names itself (``refused``), so its trace is filed under its instance.
+            plan = payload.get("plan") or payload.get("refused")
             if isinstance(plan, dict):
                 run.command_id = plan.get("command_id")
                 run.instance = plan.get("instance")

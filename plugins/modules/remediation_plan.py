@@ -129,6 +129,12 @@ errors:
   type: list
   elements: dict
   sample: [{path: "$.parameters[0].changes[0]", reason: "[config] gmheap: 12 is out of range 16384..1073741760 KB (or 0)"}]
+refused:
+  description:
+    - C(command_id) and C(instance) of a refused command, each null unless it is a plain name.
+  returned: failure, when the command is a JSON object
+  type: dict
+  sample: {command_id: fix-locksiz-1, instance: IRIS}
 tool_result:
   description: ToolResult of the planning step (tool remediation_plan).
   returned: always

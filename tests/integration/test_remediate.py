@@ -222,7 +222,9 @@ def test_unapproved_restart_stops_before_any_change(emulator: EmulatorEnv, remed
     assert run.returncode == 2
     assert "the restart is not approved; nothing was changed" in run.stdout and "approve_restart=true" in run.stdout
     assert remediation.hashes() == before and emulator.instance("IRIS").since == since
-    [step] = remediation.only_trace().steps_executed
+    trace = remediation.only_trace()
+    assert (trace.instance, trace.command_id, trace.overall_status.value) == ("IRIS", "fault-gmheap-too-small-001", "failure")
+    [step] = trace.steps_executed
     assert step.tool == "remediation_plan" and step.requires_user_action and step.status.value == "failure"
 
 

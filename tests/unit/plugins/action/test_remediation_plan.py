@@ -87,6 +87,13 @@ def test_invalid_command_lists_paths_and_keeps_its_trace_id() -> None:
 def test_command_for_another_instance_is_refused() -> None:
     result = run_action({"remediation_command": LOCK_THRESHOLD}, instance="OTHER")
     assert result["failed"] and result["errors"][0]["path"] == "$.instance"
+    assert result["refused"] == {"command_id": LOCK_THRESHOLD["command_id"], "instance": "IRIS"}
+
+
+def test_refused_command_names_itself_only_with_plain_names() -> None:
+    result = run_action({"remediation_command": dict(LOCK_THRESHOLD, instance="../../etc", severity=9)})
+    assert result["failed"] and result["refused"] == {"command_id": LOCK_THRESHOLD["command_id"], "instance": None}
+    assert "refused" not in run_action({"remediation_command": LOCK_THRESHOLD})
 
 
 @pytest.mark.parametrize("raw, reason", [
