@@ -17,7 +17,7 @@ import os
 import shlex
 import tempfile
 from datetime import datetime
-from typing import Any, Dict, Optional, TextIO, Tuple
+from typing import Any, Dict, List, Optional, TextIO, Tuple
 
 from ansible.errors import AnsibleActionFail  # type: ignore[import-untyped]
 from ansible.module_utils.basic import missing_required_lib  # type: ignore[import-untyped]
@@ -165,7 +165,7 @@ class ActionModule(ActionBase):  # type: ignore[misc]
             copied = self._copy(local_path, args["dest"], task_vars)
             delivered.update(changed=bool(copied.get("changed")), dest=args["dest"])
             if copied.get("diff"):
-                delivered["diff"] = copied["diff"]
+                delivered["diff"] = self._name_diff(copied["diff"], args["dest"])
             if copied.get("changed"):
                 builder.add_change(args["dest"], None, "%d messages (%s)" % (outcome.count, args["output"]))
         elif args["append_to_instance_log"]:
@@ -176,6 +176,12 @@ class ActionModule(ActionBase):  # type: ignore[misc]
                 self._append(local_path, log_path, task_vars)
         delivered["tool_result"] = builder.build(dry_run=bool(self._task.check_mode))
         return delivered
+
+    @staticmethod
+    def _name_diff(diff: Any, dest: str) -> List[Dict[str, Any]]:
+        """copy's diff names our controller temp file as "after"; name the destination instead."""
+        items: List[Dict[str, Any]] = diff if isinstance(diff, list) else [diff]
+        return [dict(item, after_header="%s (generated)" % dest) if "after_header" in item else item for item in items]
 
     def _copy(self, local_path: str, dest: str, task_vars: Dict[str, Any]) -> Dict[str, Any]:
         """ansible.builtin.copy does the transfer, the checksum comparison, check mode and diff."""

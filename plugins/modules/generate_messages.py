@@ -257,9 +257,10 @@ metrics:
   returned: always
   type: dict
 diff:
-  description: Before/after of O(dest) from M(ansible.builtin.copy) in diff mode.
+  description: Before/after of O(dest) from M(ansible.builtin.copy) in diff mode; the "after" side is named after O(dest).
   returned: when diff mode is on and O(dest) changed
-  type: dict
+  type: list
+  elements: dict
 errors:
   description: On invalid options or a failed LLM run, each offending field and the reason.
   returned: failure

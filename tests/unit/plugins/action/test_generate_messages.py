@@ -27,7 +27,10 @@ sys.path.insert(0, str(REPO / "tests" / "integration"))
 if AnsibleCollectionConfig.collection_finder is None:  # before importing the collection, as ansible-playbook does
     init_plugin_loader([COLLECTIONS])
 
+from emulator import EmulatorEnv  # noqa: E402
 from openai_server import OpenAIServer, reply  # noqa: E402
+
+from ansible_collections.irisops.iris.plugins.module_utils import iris_log  # noqa: E402
 
 from ansible_collections.irisops.iris.plugins.plugin_utils.models import IRISMessage, ToolResult  # noqa: E402
 
@@ -35,12 +38,14 @@ KEY = "sk-planted-action-key-90be11f2c7"
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 
 
-def run_action(tmp_path: Path, check_mode: bool = False, **args: Any) -> Dict[str, Any]:
+def run_action(tmp_path: Path, check_mode: bool = False, diff: bool = False, **args: Any) -> Dict[str, Any]:
     loader = DataLoader()
     task = Task.load({"irisops.iris.generate_messages": args}, loader=loader)
     task.check_mode = check_mode
+    task.diff = diff
     play_context = PlayContext()
     play_context.check_mode = check_mode
+    play_context.diff = diff
     action = action_loader.get(task.action, task=task, connection=connection_loader.get("local", play_context),
                                play_context=play_context, loader=loader, templar=Templar(loader=loader),
                                shared_loader_obj=plugin_loader.get_plugin_loader_namespace())
@@ -66,8 +71,9 @@ def test_dest_is_written_once_checked_without_writing_and_diffed(tmp_path: Path)
     dest = tmp_path / "generated.ndjson"
     args = dict(category="lock", count=30, seed=5, start_time="2025-03-01T08:00:00", timezone="UTC",
                 output="ndjson", dest=str(dest), trace_id=TRACE_ID, return_limit=10)
-    preview = run_action(tmp_path, check_mode=True, **args)
+    preview = run_action(tmp_path, check_mode=True, diff=True, **args)
     assert preview["changed"] is True and not dest.exists() and preview["tool_result"]["dry_run"] is True
+    assert [item["after_header"] for item in preview["diff"]] == ["%s (generated)" % dest]
     written = run_action(tmp_path, **args)
     assert written["changed"] is True and written["dest"] == str(dest)
     assert written["messages"] == [] and written["count"] == 30
@@ -115,10 +121,43 @@ def test_invalid_options_fail_with_field_errors_and_write_nothing(tmp_path: Path
     (dict(category="lock", dest="/tmp/x", append_to_instance_log=True, instance="IRIS", output="log"),
      "dest: mutually exclusive with append_to_instance_log"),
     (dict(category="lock", return_limit=-1), "return_limit: must be >= 0"),
+    (dict(category="lock", count=20, return_limit=10), "count: 20 messages are more than return_limit=10"),
+    (dict(category="lock", append_to_instance_log=True, output="log"), "append_to_instance_log: needs instance"),
+    (dict(category="lock", append_to_instance_log=True, instance="IRIS"), "output: must be 'log' when appending"),
 ])
 def test_conflicting_options_raise_naming_the_option(tmp_path: Path, args: Dict[str, Any], message: str) -> None:
     with pytest.raises(AnsibleActionFail, match=message):
         run_action(tmp_path, **args)
+
+
+def test_entries_are_appended_to_an_emulated_instance_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    emulator = EmulatorEnv(tmp_path / "iris")
+    monkeypatch.setenv("IRISEMU_REGISTRY", emulator.registry)
+    try:
+        emulator.create("APPEND")
+        emulator.start("APPEND")
+        log_path = Path(emulator.instance("APPEND").messages_log_path)
+        before = log_path.read_text(encoding="utf-8")
+        args = dict(category="lock", count=4, severity="2", instance="APPEND", append_to_instance_log=True,
+                    output="log", iris_bin=emulator.iris_bin, seed=1)
+        preview = run_action(tmp_path, check_mode=True, **args)
+        assert preview["changed"] is True and preview["dest"] == str(log_path)
+        assert log_path.read_text(encoding="utf-8") == before
+        result = run_action(tmp_path, **args)
+        assert result["changed"] is True and result["dest"] == str(log_path)
+        after = log_path.read_text(encoding="utf-8")
+        assert after.startswith(before)
+        appended = [entry.text for entry in iris_log.parse_text(after[len(before):])[0]]
+        returned = [message["text"] for message in result["messages"]]
+        assert returned and set(returned) <= set(appended)
+    finally:
+        emulator.cleanup()
+
+
+def test_failing_control_command_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(AnsibleActionFail, match="instance: could not list the IRIS instances on the target"):
+        run_action(tmp_path, category="lock", count=2, instance="IRIS", append_to_instance_log=True, output="log",
+                   iris_bin=str(tmp_path / "no-such-iris"))
 
 
 def test_unknown_instance_is_reported_before_anything_is_appended(tmp_path: Path) -> None:
