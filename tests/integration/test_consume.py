@@ -159,3 +159,27 @@ def test_consume_remediates_in_order_and_releases_the_restart_after_approval(
 
     third = run_consume(env, *args, "-e", "source=%s" % _inbox_with(tmp_path, [swappiness]))
     assert third.returncode == 0 and "0 accepted" in third.stdout and "1 duplicate" in third.stdout
+
+
+@pytest.mark.slow
+def test_failed_command_stops_the_queue_and_names_the_commands_not_run(
+        tmp_path: Path, ansible_env: Dict[str, str], emulator: Any) -> None:
+    emulator.create("IRIS")
+    emulator.start("IRIS")
+    vm = emulator.proc_root("IRIS") / "vm"
+    (vm / "swappiness").write_text("60\n")
+    sysctl_dir = tmp_path / "sysctl.d"
+    sysctl_dir.mkdir()
+    guarded = {"command_id": "guard-fails", "instance": "IRIS", "error_type": "config", "severity": 2,
+               "parameters": [{"action": "cpf", "changes": [{"section": "config", "parameter": "locksiz",
+                                                              "new_value": "0", "current_value": "12345"}]}]}
+    later = command("runs-never", parameters=[{"action": "kernel", "changes": [{"name": "vm.swappiness", "new_value": 7}]}])
+    inbox = _inbox_with(tmp_path, [guarded, later])
+    env = dict(ansible_env, IRISEMU_REGISTRY=emulator.registry, PATH=emulator.env["PATH"])
+    result = run_consume(env, "-e", "source=%s" % inbox, "-e", "commands_state_dir=%s" % (tmp_path / "state"),
+                         "-e", "remediate_proc_root=%s" % emulator.proc_root("IRIS"),
+                         "-e", "remediate_sysctl_dir=%s" % sysctl_dir)
+    assert result.returncode != 0
+    assert "command guard-fails (queue position 1) failed:" in result.stdout
+    assert "Not run: runs-never." in result.stdout
+    assert (vm / "swappiness").read_text().strip() == "60"
