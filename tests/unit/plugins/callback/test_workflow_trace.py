@@ -9,8 +9,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from ansible import constants as C
+from ansible.inventory.host import Host
+from ansible.parsing.plugin_docs import read_docstring
+from ansible.playbook.task import Task
+
+from ansible_collections.irisops.iris.plugins.callback import workflow_trace
 from ansible_collections.irisops.iris.plugins.callback.workflow_trace import (
-    TraceCollector, summary_line, trace_file_name, write_trace)
+    CallbackModule, TraceCollector, summary_line, trace_file_name, write_trace)
 from ansible_collections.irisops.iris.plugins.plugin_utils.models import ToolStatus, WorkflowTrace
 
 PLUGIN_NAME = "irisops.iris.workflow_trace"
@@ -96,6 +102,40 @@ def test_trace_file_round_trips_and_is_redacted(tmp_path: Path) -> None:
     WorkflowTrace.model_validate(json.loads(text))
     line = summary_line(trace, path)
     assert line.startswith("IRIS1 cmd-1: SUCCESS in 1.0s [cpf success]") and path in line
+
+
+class FinishedTask(object):
+    """What ansible-core hands a callback for a finished task: the host and the result dict (``_host``/``_result``
+    on every supported core version; 2.19+ builds them from internal objects a test cannot construct)."""
+
+    def __init__(self, host: Host, result: dict[str, Any]) -> None:
+        self._host = host
+        self._result = result
+
+
+def load_callback() -> CallbackModule:
+    """Register the plugin's documented options and name the instance, as the plugin loader does when loading it."""
+    doc = read_docstring(workflow_trace.__file__)["doc"]
+    C.config.initialize_plugin_configuration_definitions("callback", PLUGIN_NAME, doc["options"])
+    callback = CallbackModule()
+    callback._load_name = PLUGIN_NAME
+    return callback
+
+
+def test_callback_methods_collect_write_and_summarise(tmp_path: Path, capsys: Any) -> None:
+    callback = load_callback()
+    callback.set_options(direct={"output_dir": str(tmp_path)})
+    host = Host("IRIS1")
+    callback.v2_runner_on_start(host, Task())
+    callback.v2_runner_on_ok(FinishedTask(host, plan_result()))
+    callback.v2_runner_on_ok(FinishedTask(host, {"tool_result": {"tool": "cpf", "status": "unknown"}}))
+    callback.v2_runner_on_failed(FinishedTask(host, {"failed": True, "tool_result": tool_result("cpf", "failure")}))
+    callback.v2_playbook_on_stats(None)
+    [written] = list(tmp_path.iterdir())
+    trace = WorkflowTrace.model_validate(json.loads(written.read_text()))
+    assert trace.overall_status == ToolStatus.FAILURE and trace.command_id == "cmd-1"
+    output = capsys.readouterr()
+    assert "IRIS1 cmd-1: FAILURE" in output.out and "not a ToolResult" in output.out + output.err
 
 
 PLAYBOOK = """
