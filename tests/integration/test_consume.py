@@ -170,9 +170,9 @@ def test_failed_command_stops_the_queue_and_names_the_commands_not_run(
     (vm / "swappiness").write_text("60\n")
     sysctl_dir = tmp_path / "sysctl.d"
     sysctl_dir.mkdir()
+    guard = {"section": "config", "parameter": "locksiz", "new_value": "0", "current_value": "12345"}
     guarded = {"command_id": "guard-fails", "instance": "IRIS", "error_type": "config", "severity": 2,
-               "parameters": [{"action": "cpf", "changes": [{"section": "config", "parameter": "locksiz",
-                                                              "new_value": "0", "current_value": "12345"}]}]}
+               "parameters": [{"action": "cpf", "changes": [guard]}]}
     later = command("runs-never", parameters=[{"action": "kernel", "changes": [{"name": "vm.swappiness", "new_value": 7}]}])
     inbox = _inbox_with(tmp_path, [guarded, later])
     env = dict(ansible_env, IRISEMU_REGISTRY=emulator.registry, PATH=emulator.env["PATH"])

@@ -182,7 +182,7 @@ HOSTILE: List[Tuple[str, Any, str]] = [
     ("reason too long", command("reason-long", reason="r" * 3000), "$.reason"),
     ("huge payload", command("huge", reason="A" * (intake.MAX_COMMAND_BYTES + 10)), "$"),
     ("deeply nested", command("deep", reason=_nested(intake.MAX_DEPTH + 5)), "$"),
-    ("nesting beyond the parser", b"[" * 60000 + b"]" * 60000, "$"),
+    ("nesting beyond the parser", b"[" * 30000 + b"]" * 30000, "$"),
 ]
 
 
@@ -378,6 +378,19 @@ def test_duration_bounds_the_polling(tmp_path: Path) -> None:
     with HttpSink() as sink:
         report = run(tmp_path, http=intake.HttpSource(sink.commands_url, timeout=5), duration=0.3, interval=0.1)
         assert sink.polls == report.polls and 2 <= report.polls <= 4
+
+
+@pytest.mark.parametrize("body,reason", [
+    (b"[" + json.dumps(BASE).encode(), "malformed JSON"),
+    (b"[" * 30000 + b"]" * 30000, "nested deeper than the JSON parser allows"),
+    (b"[\"\xff\"]", "malformed JSON"),
+])
+def test_broken_http_batch_is_refused_whole(tmp_path: Path, body: bytes, reason: str) -> None:
+    with HttpSink() as sink:
+        sink.serve_documents(body)
+        report = run(tmp_path, http=intake.HttpSource(sink.commands_url, timeout=5))
+    assert report.accepted == [] and report.rejected[0]["origin"] == "poll 1"
+    assert report.rejected[0]["errors"][0]["reason"].startswith(reason)
 
 
 def test_oversized_http_response_is_refused(tmp_path: Path) -> None:
