@@ -34,14 +34,14 @@ class Fleet(object):
         self.prefix = tmp_path / "irisemu"
         self.env = {key: value for key, value in env.items() if key != "IRISEMU_REGISTRY"}
         self.inventory = tmp_path / "inventory.json"
-        self.inventory.write_text(json.dumps({"all": {"children": {"iris_emulators": {"hosts": {"localhost": {
-            "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}}}))
 
     def play(self, instances: List[Dict[str, Any]], *extra: str, succeed: bool = True) -> str:
-        variables = {"iris_emulator_prefix": str(self.prefix), "iris_emulator_link": "", "iris_emulator_instances": instances}
+        """Run emulate.yml with the instances as inventory host variables, as an operator would."""
+        host_vars = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
+                     "iris_emulator_prefix": str(self.prefix), "iris_emulator_link": "", "iris_emulator_instances": instances}
+        self.inventory.write_text(json.dumps({"all": {"children": {"iris_emulators": {"hosts": {"localhost": host_vars}}}}}))
         result = subprocess.run(
-            [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(self.inventory),
-             str(PLAYBOOK), "-e", json.dumps(variables)] + list(extra),
+            [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(self.inventory), str(PLAYBOOK)] + list(extra),
             env=self.env, capture_output=True, text=True, timeout=300, check=False)
         assert (result.returncode == 0) == succeed, result.stdout + result.stderr
         return result.stdout
