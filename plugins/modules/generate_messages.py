@@ -30,6 +30,7 @@ author:
   - irisops.iris contributors (@irisops)
 extends_documentation_fragment:
   - irisops.iris.attributes
+  - irisops.iris.attributes.ACTION
 attributes:
   action:
     support: full

@@ -98,9 +98,9 @@ class LLMSettings:
             raise ValidationError("; ".join("%s: %s" % error for error in errors), errors)
 
 
-def resolve_api_key(option: Optional[str], base_url: Optional[str], environ: Mapping[str, str] = os.environ) -> str:
+def resolve_api_key(option: Optional[str], base_url: Optional[str], environ: Optional[Mapping[str, str]] = None) -> str:
     """The key from the option, else from OPENAI_API_KEY; a local server (base_url) may do without one."""
-    key = option or environ.get(API_KEY_ENV, "")
+    key = option or (os.environ if environ is None else environ).get(API_KEY_ENV, "")
     if key:
         return key
     if base_url:

@@ -56,8 +56,8 @@ def check_entry(entry: iris_log.LogEntry, category: MessageCategory, severities:
     if entry.severity not in severities:
         return "severity %d is outside the requested %s" % (entry.severity, sorted(severities))
     if entry.category not in allowed_tags(category):
-        return "tag [%s] is not one %s messages use (%s)" % (entry.category, category.value,
-                                                              ", ".join(sorted(allowed_tags(category))))
+        tags = ", ".join(sorted(allowed_tags(category)))
+        return "tag [%s] is not one %s messages use (%s)" % (entry.category, category.value, tags)
     if not entry.full_text.strip():
         return "empty message text"
     if len(entry.full_text) > MAX_TEXT_LENGTH:
