@@ -100,6 +100,11 @@ class OpenAIServer(object):
     async def _stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+        # A handler still sleeping in a scripted hang ends here, not when the loop is closed under it.
+        pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
     async def _completions(self, request: web.Request) -> web.Response:
         body = await request.json()

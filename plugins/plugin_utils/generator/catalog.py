@@ -93,6 +93,14 @@ def _lock_demand(session: Session, values: MutableMapping[str, str]) -> str:
     return str(session.profile.locksiz + session.rng.randint(1, 64) * 1024)
 
 
+def _counter(name: str, start: Tuple[int, int], step: Tuple[int, int], maximum: int) -> ValueFn:
+    return lambda session, _values: str(session.count_up(name, start, step, maximum))
+
+
+def _lock_used_bytes(session: Session, values: MutableMapping[str, str]) -> str:
+    return str(session.profile.locksiz * int(values["percent"]) // 100)
+
+
 def _heap_kb(session: Session, values: MutableMapping[str, str]) -> str:
     return str(session.profile.heap_mb * 1024)
 
@@ -160,23 +168,34 @@ TEMPLATES: Tuple[Template, ...] = (
     Template("startup.data_directory_failure", C.STARTUP, "Utility.Event", 3,
              "Error while moving data directories ERROR #5001: Cannot create target: {data_dir}config/",
              "real: startup-failure-moving-data-directories.log (the README's markdown emphasis dropped)", weight=0.2),
-    Template("startup.shutdown_requested", C.STARTUP, "Generic.Event", 0, "Shutdown of InterSystems IRIS requested",
-             "emulator (no captured shutdown line)", weight=0.2),
+    Template("startup.shutdown_requested", C.STARTUP, "Generic.Event", 0,
+             "Shutdown of InterSystems IRIS requested ({sessions} user session(s) active)",
+             "emulator (no captured shutdown line)", params={"sessions": _ints(0, 12)}, weight=0.2),
     Template("startup.logons_disabled", C.STARTUP, "Utility.Event", 0, "Disabling logons",
              "emulator (the counterpart of the real 'Enabling logons')", weight=0.2),
+    Template("startup.dismounted", C.STARTUP, "Database.Dismounted", 0, "Dismounted database {db_dir}",
+             "emulator (no captured shutdown line)", standalone=False),
+    Template("startup.journaling_stopped", C.STARTUP, "Generic.Event", 0, "Journaling stopped",
+             "emulator (no captured shutdown line)", process="journal_daemon", standalone=False),
+    Template("startup.shutdown_complete", C.STARTUP, "Generic.Event", 0, "Shutdown of InterSystems IRIS complete",
+             "emulator (no captured shutdown line)", standalone=False),
     Template("startup.shutdown_forced", C.STARTUP, "Generic.Event", 1,
              "ShutdownTimeout reached with {sessions} user session(s) active; forcing them off",
              "emulator (no captured shutdown line)", params={"sessions": _ints(1, 40)}, weight=0.2),
     # --- config -----------------------------------------------------------------------------
     Template("config.data_directory", C.CONFIG, "Utility.Event", 0, "ISC_DATA_DIRECTORY={data_dir}",
-             "real: durable-sys-first-boot.log"),
+             "real: durable-sys-first-boot.log", standalone=False),
     Template("config.qlist", C.CONFIG, "Utility.Event", 0, "Executing {install_dir}bin/iris qlist",
-             "real: durable-sys-first-boot.log"),
+             "real: durable-sys-first-boot.log", standalone=False),
     Template("config.update", C.CONFIG, "Utility.Event", 0,
              "Executing {install_dir}bin/iris update {instance} directory={install_dir} datadir={data_dir} "
-             "versionid={version}com", "real: durable-sys-first-boot.log", weight=0.5),
+             "versionid={version}com", "real: durable-sys-first-boot.log", standalone=False),
     Template("config.versions_same", C.CONFIG, "Utility.Event", 0, "Versions are the same",
-             "real: durable-sys-first-boot.log", weight=0.5),
+             "real: durable-sys-first-boot.log", standalone=False),
+    Template("config.version_source", C.CONFIG, "Utility.Event", 0, "Source {install_dir}: {version}com",
+             "real: durable-sys-first-boot.log", standalone=False),
+    Template("config.version_destination", C.CONFIG, "Utility.Event", 0, "Destination {data_dir}: {version}com",
+             "real: durable-sys-first-boot.log", standalone=False),
     Template("config.global_buffers_auto", C.CONFIG, "Generic.Event", 1,
              "Global buffer setting requires attention.  Auto-selected 25% of total memory.",
              "real text of 'iris start' console output (unattributed zh article); its severity in messages.log "
@@ -210,15 +229,15 @@ TEMPLATES: Tuple[Template, ...] = (
              params={"used": _license_use}),
     Template("license.limit_exceeded", C.LICENSE, "Generic.Event", 2,
              "License limit exceeded {times} times since instance start.",
-             "docs: licence exhaustion as described for the License Server; no captured line",
-             params={"times": _ints(1, 60)}),
+             "docs: licence exhaustion as described for the License Server; no captured line; the count only grows",
+             params={"times": _counter("license_limit_exceeded", (1, 3), (1, 4), 10 ** 6)}),
     # --- memory / resources -----------------------------------------------------------------
     Template("memory.huge_pages", C.MEMORY, "Generic.Event", 0, "Allocated {shared_memory_mb}MB shared memory using Huge Pages",
              "real: huge-pages-allocation.log (the README's markdown emphasis dropped)"),
     Template("memory.breakdown", C.MEMORY, "Generic.Event", 0,
              "{global_buffers_mb}MB global buffers, {routine_buffers_mb}MB routine buffers, {journal_buffers_mb}MB "
              "journal buffers, {buffer_descriptors_mb}MB buffer descriptors, {heap_mb}MB heap, 5MB ECP, 10MB miscellaneous",
-             "real: huge-pages-allocation.log"),
+             "real: huge-pages-allocation.log (follows the allocation line in the same millisecond)", standalone=False),
     Template("memory.large_pages_fallback", C.MEMORY, "Generic.Event", 2,
              "Failed to allocate {shared_memory_mb}MB shared memory using large pages.  Switching to small pages.",
              "real: alerts-large-pages-journal-license.log (double space is real)"),
@@ -240,9 +259,9 @@ TEMPLATES: Tuple[Template, ...] = (
              params={"table": _choice("SQLUser.Orders", "Sample.Person", "HS_Local.Encounter", "Ens.MessageHeader"),
                      "threshold": _choice("1000", "1000", "5000")}),
     Template("lock.filling", C.LOCK, "Generic.Event", 1,
-             "Lock table is {percent}% full ({used_kb}KB of {locksiz}B locksiz)",
-             "docs: lock table bounded by locksiz/gmheap; no captured line",
-             params={"percent": _ints(80, 98), "used_kb": _ints(60, 16000)}),
+             "Lock table is {percent}% full ({used} of locksiz={locksiz} bytes in use)",
+             "docs: lock table bounded by locksiz/gmheap; no captured line; the fill level only grows until it resets",
+             params={"percent": _counter("lock_fill_percent", (75, 85), (1, 6), 99), "used": _lock_used_bytes}),
     Template("lock.full", C.LOCK, "Generic.Event", 2, "LOCK TABLE FULL!!!",
              "docs: an InterSystems FAQ article states that messages.log records 'LOCK TABLE FULL!!!'; no captured line",
              process=USER_PROCESS, weight=1.5),

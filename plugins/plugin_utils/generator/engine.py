@@ -35,6 +35,16 @@ SeverityOption = Union[int, str, Sequence[Union[int, str]], None]
 
 
 @dataclass(frozen=True)
+class EpisodeStep:
+    """A scenario step as one request plays it: the template, the gap before it, whether the instance restarts."""
+
+    template: catalog.Template
+    min_delay_ms: int
+    max_delay_ms: int
+    restart: bool
+
+
+@dataclass(frozen=True)
 class GenerationSpec:
     request: MessageGenerationRequest
     severities: frozenset[int]
@@ -138,7 +148,7 @@ class TemplateEngine(object):
         self._cumulative_weights = list(itertools.accumulate(template.weight for template in self.templates))
         known = catalog.by_key()
         wanted = set(categories)
-        self.episodes: List[Tuple[Scenario, Tuple[Tuple[catalog.Template, Tuple[int, int]], ...]]] = []
+        self.episodes: List[Tuple[Scenario, Tuple[EpisodeStep, ...]]] = []
         for scenario in SCENARIOS:
             steps = self._eligible_steps(scenario, known, wanted, severities)
             if scenario.category in wanted and len(steps) >= MIN_SCENARIO_STEPS:
@@ -160,18 +170,21 @@ class TemplateEngine(object):
 
     @staticmethod
     def _eligible_steps(scenario: Scenario, known: dict[str, catalog.Template], wanted: set[MessageCategory],
-                        severities: frozenset[int]) -> Tuple[Tuple[catalog.Template, Tuple[int, int]], ...]:
-        """The steps the request allows; a left-out step's delay is added to the next step's, so pacing stays real."""
+                        severities: frozenset[int]) -> Tuple[EpisodeStep, ...]:
+        """The steps the request allows; a left-out step's delay (and restart) goes to the next step, so pacing stays real."""
         picked = []
         carried_low = carried_high = 0
+        carried_restart = False
         for step in scenario.steps:
             template = known[step.key]
             low, high = carried_low + step.delay_ms[0], carried_high + step.delay_ms[1]
+            restart = carried_restart or step.restart
             if template.category in wanted and template.severity in severities:
-                picked.append((template, (low, high)))
+                picked.append(EpisodeStep(template, low, high, restart))
                 carried_low = carried_high = 0
+                carried_restart = False
             else:
-                carried_low, carried_high = low, high
+                carried_low, carried_high, carried_restart = low, high, restart
         return tuple(picked)
 
     def entry(self, template: catalog.Template, timestamp: datetime) -> iris_log.LogEntry:
@@ -187,14 +200,14 @@ class TemplateEngine(object):
         produced = 0
         while produced < count:
             if self.episodes and rng.random() < self.episode_chance:
-                scenario, episode = rng.choice(self.episodes)
-                if scenario.restarts_instance:
-                    self.session.restart()
+                unused_scenario, episode = rng.choice(self.episodes)
                 first = True
-                for template, (low, high) in episode[:count - produced]:
-                    timestamp = self.session.tick() if first else self.session.advance(low, high)
+                for step in episode[:count - produced]:
+                    timestamp = self.session.tick() if first else self.session.advance(step.min_delay_ms, step.max_delay_ms)
                     first = False
-                    yield self.entry(template, timestamp)
+                    if step.restart:
+                        self.session.restart()
+                    yield self.entry(step.template, timestamp)
                     produced += 1
                 continue
             template = self.templates[bisect.bisect(self._cumulative_weights, rng.random() * total_weight)]

@@ -23,6 +23,8 @@ from ansible_collections.irisops.iris.plugins.plugin_utils.models import Message
 class Step:
     key: str
     delay_ms: Tuple[int, int] = (0, 5)
+    # The instance starts again before this step: every daemon gets a new PID, databases mount from SFN 0.
+    restart: bool = False
 
 
 @dataclass(frozen=True)
@@ -30,15 +32,20 @@ class Scenario:
     name: str
     category: MessageCategory
     steps: Tuple[Step, ...]
-    # A (re)start gives every daemon a new PID and mounts databases from SFN 0 again.
-    restarts_instance: bool = False
 
 
 SCENARIOS: Tuple[Scenario, ...] = (
-    # Order and timing follow the real samples: allocation, AES-NI and WIJ within ~100 ms of each other,
-    # then mounts, the web server and logons (container-startup.log, wij-recovery-after-snapshot-restore.log).
+    # A restart: the emulator's shutdown sequence, a pause, then the startup. Order and timing of the startup
+    # follow the real samples: allocation, AES-NI and WIJ within ~100 ms of each other, then mounts, the web
+    # server and logons (container-startup.log, wij-recovery-after-snapshot-restore.log).
     Scenario("startup", MessageCategory.STARTUP, (
-        Step("startup.banner"),
+        Step("startup.shutdown_requested"),
+        Step("startup.logons_disabled", (0, 2)),
+        Step("startup.dismounted", (200, 1500)),
+        Step("startup.dismounted", (1, 20)),
+        Step("startup.journaling_stopped", (5, 50)),
+        Step("startup.shutdown_complete", (100, 600)),
+        Step("startup.banner", (5000, 90000), restart=True),
         Step("license.validate", (20, 80)),
         Step("startup.shared_memory", (40, 90)),
         Step("memory.breakdown", (0, 0)),
@@ -52,9 +59,23 @@ SCENARIOS: Tuple[Scenario, ...] = (
         Step("startup.webserver", (300, 900)),
         Step("startup.logons", (200, 800)),
         Step("startup.interoperability", (2, 10)),
-    ), restarts_instance=True),
+    )),
+    # durable-sys-first-boot.log, in its real order and spacing (the chmod lines left out).
+    Scenario("durable_sys_first_boot", MessageCategory.CONFIG, (
+        Step("config.data_directory", restart=True),
+        Step("config.qlist", (2, 4)),
+        Step("config.versions_same", (15, 20)),
+        Step("config.version_source", (2, 4)),
+        Step("config.version_destination", (1, 2)),
+        Step("config.update", (1, 3)),
+    )),
+    # huge-pages-allocation.log: the allocation and its breakdown in the same millisecond.
+    Scenario("huge_pages_allocation", MessageCategory.MEMORY, (
+        Step("memory.huge_pages"),
+        Step("memory.breakdown", (0, 0)),
+    )),
     Scenario("startup_large_pages_fallback", MessageCategory.MEMORY, (
-        Step("memory.large_pages_fallback"),
+        Step("memory.large_pages_fallback", restart=True),
         Step("startup.shared_memory", (1000, 2500)),
         Step("memory.breakdown", (0, 0)),
         Step("startup.wij_file", (10, 60)),

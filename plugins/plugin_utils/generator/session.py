@@ -81,8 +81,9 @@ class Profile:
 
 def random_profile(rng: random.Random, instance: Optional[str] = None) -> Profile:
     install_dir = rng.choice(("/usr/irissys/", "/opt/iris/", "/intersystems/iris/"))
-    durable = rng.random() < 0.3
-    data_dir = rng.choice(("/iris/", "/durable/iris/", "/IRIS/")) if durable else install_dir
+    # Durable %SYS (the data directory apart from the installation), as in containers and in the real
+    # first-boot sample: the config lines about ISC_DATA_DIRECTORY and "iris update" need it.
+    data_dir = rng.choice(("/iris/", "/durable/iris/", "/IRIS/", "/data/iris/"))
     major = rng.choice(("2022.1", "2023.1", "2024.1", "2025.1"))
     build = str(rng.choice((114, 140, 215, 229, 267, 301)))
     global_buffers = rng.choice((128, 256, 512, 1024, 2048, 4096, 8003))
@@ -142,11 +143,13 @@ class Session(object):
         self._last_pid = self.rng.randint(*PID_RANGE)
         self._journal_file: Optional[Tuple[str, int]] = None
         self._sfn = 0
+        self._counters: Dict[str, int] = {}
 
     def restart(self) -> None:
-        """The instance starts again: new PIDs for every daemon, databases mounted from SFN 0."""
+        """The instance starts again: new PIDs for every daemon, databases mounted from SFN 0, counters reset."""
         self._pids.clear()
         self._sfn = 0
+        self._counters.clear()
 
     def pid(self, role: str) -> int:
         """The PID of a long-lived process role, the same for the whole session."""
@@ -195,6 +198,16 @@ class Session(object):
         elif switch:
             self._journal_file = (day, self._journal_file[1] + 1)
         return "%s%s.%03d" % (self.profile.journal_dir, day, self._journal_file[1])
+
+    def count_up(self, name: str, start: Tuple[int, int], step: Tuple[int, int], maximum: int) -> int:
+        """A value that only grows within a session (a fill level, a count since startup), from ``start`` again
+        once it would pass ``maximum`` (the lock table was emptied, the instance restarted)."""
+        value = self._counters.get(name)
+        value = self.rng.randint(*start) if value is None else value + self.rng.randint(*step)
+        if value > maximum:
+            value = self.rng.randint(*start)
+        self._counters[name] = value
+        return value
 
     def database(self) -> Tuple[str, int]:
         """The next database directory and its SFN, cycling through the default databases."""

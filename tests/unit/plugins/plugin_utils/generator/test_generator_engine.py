@@ -169,15 +169,15 @@ def test_timestamps_never_go_backwards_and_follow_start_and_rate() -> None:
 
 
 def test_high_rate_still_moves_the_clock() -> None:
-    entries = generate(["config"], 5000, rate=20000.0, jitter=0.0)
+    entries = generate(["config"], 5000, severity="2-3", rate=20000.0, jitter=0.0)  # no episode at 2-3
     # 5000 ticks of 0.05 ms: the millisecond clock moves 250 ms in all (249 when float sums fall just short).
     assert entries[-1].timestamp - entries[0].timestamp in (timedelta(milliseconds=249), timedelta(milliseconds=250))
     assert len({entry.timestamp for entry in entries}) >= 249
 
 
 def test_daemon_pids_are_stable_and_user_pids_are_fresh() -> None:
-    # licence + lock + memory: no startup episode, so no restart; daemons keep their PID for the whole run.
-    entries = generate(["license", "lock", "memory"], 1500, seed=5)
+    # licence + lock + network: no episode restarts the instance, so daemons keep their PID for the whole run.
+    entries = generate(["license", "lock", "network"], 1500, seed=5)
     pids_by_process: Dict[str, set[int]] = defaultdict(set)
     user_pids: List[int] = []
     for entry in entries:
@@ -273,6 +273,35 @@ def test_startup_episode_is_one_control_process_and_a_restart_renews_daemon_pids
         assert episode[0].pid == episode[1].pid == episode[2].pid != episode[3].pid
         control_pids.append(episode[0].pid)
     assert len(set(control_pids)) == len(control_pids)
+
+
+def test_a_restart_is_a_shutdown_then_a_startup_with_new_daemons() -> None:
+    entries = generate(["startup"], 800, seed=12)
+    banners = [index for index, entry in enumerate(entries)
+               if entry.continuation and entry.continuation[0].startswith("Startup of")]
+    assert banners
+    for index in banners:
+        if index == 0:
+            continue  # a run may begin with the startup itself when the count cuts the shutdown off
+        before = entries[index - 1]
+        assert before.text == "Shutdown of InterSystems IRIS complete"
+        assert (entries[index].timestamp - before.timestamp) >= timedelta(seconds=5)
+        assert before.pid != entries[index].pid
+
+
+def test_lock_table_fills_up_consistently_and_counts_only_grow() -> None:
+    entries = generate(["lock", "license"], 2000, seed=13)
+    fills = [re.fullmatch(r"Lock table is (\d+)% full \((\d+) of locksiz=(\d+) bytes in use\)", entry.text)
+             for entry in entries]
+    levels = [(int(m.group(1)), int(m.group(2)), int(m.group(3))) for m in fills if m]
+    assert len(levels) >= 5
+    for percent, used, locksiz in levels:
+        assert 75 <= percent <= 99 and used == locksiz * percent // 100
+    rises = sum(1 for (a, unused_u, unused_l), (b, unused_v, unused_m) in zip(levels, levels[1:]) if b > a)
+    assert rises >= len(levels) // 2  # it grows until the table is emptied and starts over
+    exceeded = [int(m.group(1)) for entry in entries
+                for m in [re.fullmatch(r"License limit exceeded (\d+) times since instance start\.", entry.text)] if m]
+    assert len(exceeded) >= 5 and exceeded == sorted(exceeded)
 
 
 def test_profile_values_agree_within_a_run() -> None:
