@@ -156,4 +156,3 @@ def summary(plan: dict[str, Any], check_mode: bool) -> str:
                       for step in plan["steps"])
     return "%s%s on %s: %s" % ("[preview] " if check_mode else "", plan["command_id"], plan["instance"],
                                steps or "nothing to do")
-

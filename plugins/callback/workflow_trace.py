@@ -18,7 +18,7 @@ description:
     The planning step only counts when it failed (a refused command).
   - At the end of the play it prints one summary line per instance.
 author:
-  - irisops.iris contributors
+  - irisops.iris contributors (@irisops)
 requirements:
   - enable it with C(callbacks_enabled = irisops.iris.workflow_trace) in ansible.cfg or
     C(ANSIBLE_CALLBACKS_ENABLED=irisops.iris.workflow_trace)

@@ -22,7 +22,7 @@ description:
     text, for example an AWX survey answer) or else from the top-level variables C(-e @command.json) defines.
   - This is an action plugin; it runs on the controller and never touches the target.
 author:
-  - irisops.iris contributors
+  - irisops.iris contributors (@irisops)
 extends_documentation_fragment:
   - irisops.iris.attributes
 attributes:
@@ -99,7 +99,7 @@ plan:
     command_id: {description: The command's id., type: str}
     trace_id: {description: Trace id every step of the run carries., type: str}
     instance: {description: IRIS instance the steps apply to., type: str}
-    error_type: {description: config, license, resource or os., type: str}
+    error_type: {description: "One of config, license, resource, os.", type: str}
     severity: {description: Severity of the error being remediated (0-3)., type: int}
     reason: {description: Free-text reason from the command., type: str}
     requires_restart: {description: Whether the plan ends with a restart., type: bool}
@@ -111,7 +111,7 @@ plan:
     cpf_settings: {description: Entries for the cpf module's settings option (empty when no CPF step)., type: list, elements: dict}
     kernel_before_cpf: {description: Kernel changes that run before the CPF step., type: list, elements: dict}
     kernel_after_cpf: {description: Kernel changes that run after the CPF step (or alone)., type: list, elements: dict}
-    restart: {description: Options of the restart step, null when there is none., type: dict}
+    restart: {description: "Options of the restart step; null when there is none.", type: dict}
   sample:
     command_id: fix-locksiz-1
     trace_id: 4bf92f3577b34da6a3ce929d0e0e4736

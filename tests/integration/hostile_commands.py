@@ -108,8 +108,8 @@ def _cpf_mutations() -> Iterator[Tuple[str, Mutation]]:
                                       ("config", "locksiz", "-5"), ("config", "globals", "x,y"),
                                       ("Journal", "CurrentDirectory", "../../tmp"), ("Journal", "CurrentDirectory", "relative/dir"),
                                       ("Startup", "DefaultPort", "70000"), ("Startup", "DefaultPort", "0x1F")]:
-        yield "cpf out of range [%s] %s=%s" % (section, parameter, value), _with_change(section=section, parameter=parameter,
-                                                                                      new_value=value)
+        mutation = _with_change(section=section, parameter=parameter, new_value=value)
+        yield "cpf out of range [%s] %s=%s" % (section, parameter, value), mutation
     for section, parameter in [("Evil", "x"), ("config", "no_such_parameter"), ("Actions", "CreateDatabase"),
                                ("Databases", "USER"), ("Map.USER", "Global_x"), ("SQL", "LockThreshold2")]:
         yield "cpf unknown [%s] %s" % (section, parameter), _with_change(section=section, parameter=parameter)

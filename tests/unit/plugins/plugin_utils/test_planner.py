@@ -233,8 +233,8 @@ def hostile_commands() -> Iterator[tuple[str, Any]]:
         yield "kernel-value-%d" % index, command(kernel({"name": "vm.swappiness", "new_value": text}), error_type="os")
     for parameter, values in OUT_OF_RANGE.items():
         for value in values:
-            yield "range-%s-%s" % (parameter, value), command(cpf({"section": "config", "parameter": parameter,
-                                                                    "new_value": value}))
+            change = {"section": "config", "parameter": parameter, "new_value": value}
+            yield "range-%s-%s" % (parameter, value), command(cpf(change))
     for section, parameter, value in OTHER_SECTIONS_OUT_OF_RANGE:
         yield "range-%s-%s-%s" % (section, parameter, value), command(cpf({"section": section, "parameter": parameter,
                                                                            "new_value": value}))
