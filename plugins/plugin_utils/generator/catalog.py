@@ -78,11 +78,6 @@ def _db_dir(session: Session, values: MutableMapping[str, str]) -> str:
     return directory
 
 
-def _db_sfn(session: Session, values: MutableMapping[str, str]) -> str:
-    values["db_dir"] = _db_dir(session, values)  # sets values["sfn"] too
-    return values["sfn"]
-
-
 def _license_use(session: Session, values: MutableMapping[str, str]) -> str:
     units = session.rng.choice((5, 8, 25, 100, 200))
     values["units"] = str(units)
@@ -118,8 +113,7 @@ def _max_server_conn(session: Session, values: MutableMapping[str, str]) -> str:
 COMMON_PARAMS: Dict[str, ValueFn] = {
     "journal_file": _journal_file,
     "next_journal_file": _next_journal_file,
-    "db_dir": _db_dir,
-    "sfn": _db_sfn,
+    "db_dir": _db_dir,  # also fills {sfn}: templates name the directory first
     "user_pid": _user_pid,
     "job_id": _job_id,
     "control_pid": _role_pid("control"),

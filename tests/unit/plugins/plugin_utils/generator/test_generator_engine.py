@@ -369,3 +369,20 @@ def test_bad_options_name_the_field_and_the_reason(options: Dict[str, Any], path
 def test_category_may_be_comma_separated_and_any_case() -> None:
     spec = engine.build_spec(" Lock, MIRROR ", count=5)
     assert [category.value for category in spec.categories] == ["lock", "mirror"]
+
+
+@pytest.mark.parametrize("options,message", [
+    (dict(start=datetime(2025, 1, 1)), "start_time: must carry a timezone offset"),
+    (dict(rate=0), "rate: must be > 0"),
+    (dict(jitter=-0.1), "jitter: must be between 0 and 1"),
+])
+def test_session_refuses_impossible_clocks(options: Dict[str, Any], message: str) -> None:
+    arguments: Dict[str, Any] = dict(start=START)
+    arguments.update(options)
+    with pytest.raises(ValueError, match=message):
+        Session(**arguments)
+
+
+def test_engine_refuses_a_request_no_template_can_answer() -> None:
+    with pytest.raises(ValidationError, match=r"severity: no template matches categories \['lock'\] at severities \[3\]"):
+        engine.TemplateEngine([MessageCategory.LOCK], frozenset({3}), Session(START))
