@@ -228,6 +228,20 @@ def test_unapproved_restart_stops_before_any_change(emulator: EmulatorEnv, remed
     assert step.tool == "remediation_plan" and step.requires_user_action and step.status.value == "failure"
 
 
+def test_two_hosts_on_one_instance_are_refused_before_any_change(
+        emulator: EmulatorEnv, remediation: Remediation, tmp_path: Path) -> None:
+    emulator.create("IRIS")
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text("[iris]\nfirst ansible_connection=local\nsecond ansible_connection=local\n")
+    before = remediation.hashes()
+    run = remediation.run(example("config-sql-lock-threshold"), "-i", str(inventory), "-e", "target=iris")
+    assert run.returncode == 2
+    refused = [line for line in run.stdout.splitlines()
+               if line.startswith("fatal: [") and "instance IRIS on localhost IRIS is remediated by more than one host" in line]
+    assert sorted(line.split("]")[0] for line in refused) == ["fatal: [first", "fatal: [second"]
+    assert remediation.hashes() == before
+
+
 HOSTILE_PLAYBOOK = """
 - name: Hostile commands through the planner, then through the role whatever the planner accepted
   hosts: localhost
