@@ -153,6 +153,27 @@ def test_failure_in_step_two_rolls_back_step_one_and_never_runs_step_three(
     assert "expected 99" in (trace.steps_executed[1].error_message or "")
 
 
+def test_failed_restart_restores_the_cpf_and_starts_the_instance_again(emulator: EmulatorEnv, remediation: Remediation) -> None:
+    install_dir = emulator.create("IRIS", nr_hugepages=0)
+    emulator.start("IRIS")
+    cpf_before = (install_dir / "iris.cpf").read_bytes()
+    # memlock bit 64 makes large pages mandatory: with no huge pages the start aborts after the stop.
+    command = {"command_id": "bad-restart", "instance": "IRIS", "error_type": "resource", "severity": 2, "requires_restart": True,
+               "parameters": [{"action": "cpf", "changes": [{"section": "config", "parameter": "memlock", "new_value": "64"}]},
+                              {"action": "restart", "start_timeout": 20}]}
+
+    run = remediation.run(command, "-e", "approve_restart=true", "-e", "remediate_allow_dangerous=true")
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "failed at 'Restart the instance (approved)'" in run.stdout
+    assert "Instance started again on the restored configuration." in run.stdout
+    assert (install_dir / "iris.cpf").read_bytes() == cpf_before
+    assert emulator.instance("IRIS").state == "ok" and "memlock requires them" in emulator.messages_log("IRIS")
+    trace = remediation.only_trace()
+    assert [(step.tool, step.status.value) for step in trace.steps_executed] == [
+        ("cpf", "success"), ("instance_restart", "partial"), ("instance_restart", "success")]  # stopped, not started
+    assert trace.overall_status.value == "partial"
+
+
 def test_kernel_changes_are_rolled_back_at_runtime_and_on_disk(emulator: EmulatorEnv, remediation: Remediation) -> None:
     emulator.create("IRIS")
     vm = emulator.proc_root("IRIS") / "vm"
