@@ -126,6 +126,50 @@ def test_config_change_and_approved_restart_stop_the_fault(emulator: EmulatorEnv
     assert "IRIS fault-gmheap-too-small-001: SUCCESS" in run.stdout
 
 
+def log_since_last_start(emulator: EmulatorEnv, name: str) -> str:
+    text = emulator.messages_log(name)
+    return text.rsplit("Shutdown of InterSystems IRIS complete", 1)[-1]
+
+
+def open_sessions(emulator: EmulatorEnv, name: str, count: int) -> None:
+    """Open and close ``count`` user sessions at once (the one past MaxServerConn is refused and logged)."""
+    sessions = [emulator.connect(name) for unused in range(count)]
+    time.sleep(0.3)  # the daemon counts sessions asynchronously
+    for session in sessions:
+        session.close()
+    emulator.wait_for(name, "iris_sessions_active", 0)
+
+
+# example -> (how to bring the fault about, what shows it in messages.log)
+FAULT_EXAMPLES = {
+    "fault-locksiz-too-small": ({"cpf": ("config", "locksiz", "1048576")}, "LOCK TABLE FULL"),
+    "fault-hugepages-too-low": ({"nr_hugepages": 1}, "Switching to small pages"),
+    "fault-maxserverconn-exhausted": ({"cpf": ("config", "MaxServerConn", "1"), "sessions": 3},
+                                      "maximum number of server connections"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FAULT_EXAMPLES))
+def test_each_fault_example_fixes_its_emulator_fault(name: str, emulator: EmulatorEnv, remediation: Remediation) -> None:
+    fault, signal = FAULT_EXAMPLES[name]
+    install_dir = emulator.create("IRIS", nr_hugepages=int(fault.get("nr_hugepages", 0)), switches=FAST_FAULTS)
+    if "cpf" in fault:
+        set_cpf(install_dir, *fault["cpf"])
+    emulator.start("IRIS")
+    open_sessions(emulator, "IRIS", int(fault.get("sessions", 0)))
+    time.sleep(0.3)
+    assert signal in log_since_last_start(emulator, "IRIS"), "the fault never showed"
+
+    run = remediation.run(example(name), "-e", "approve_restart=true")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert remediation.only_trace().overall_status.value == "success"
+    open_sessions(emulator, "IRIS", int(fault.get("sessions", 0)))
+    time.sleep(0.5)  # five fault intervals
+    assert "Shutdown of InterSystems IRIS complete" in emulator.messages_log("IRIS")
+    assert signal not in log_since_last_start(emulator, "IRIS")
+    assert emulator.instance("IRIS").state == "ok"
+
+
 def test_failure_in_step_two_rolls_back_step_one_and_never_runs_step_three(
         emulator: EmulatorEnv, remediation: Remediation) -> None:
     install_dir = emulator.create("IRIS")
