@@ -7,6 +7,7 @@
 POST /ingest   stores IRISMessage JSON (one document, an array or NDJSON) in <workdir>/received.ndjson;
                a message matching a known fault queues the example RemediationCommand that fixes it.
 GET  /commands answers the next queued command (what consume.yml polls), 204 when there is none.
+A queued command is also written to <workdir>/proposed/<command_id>.json for the operator to preview.
 
 Usage: python scripts/demo_sink.py <workdir> <port-file>   (the chosen port is written to port-file)
 """
@@ -32,6 +33,7 @@ RULES = {
 class Analyser:
     def __init__(self, workdir: Path) -> None:
         self.received = workdir / "received.ndjson"
+        self.proposed = workdir / "proposed"
         self.queue: list[dict[str, Any]] = []
         self.issued: set[str] = set()
 
@@ -42,16 +44,18 @@ class Analyser:
                 self.analyse(message)
 
     def analyse(self, message: dict[str, Any]) -> None:
-        if message.get("severity", 0) < 2:
+        # Generated test data carries no instance: it is stored, never acted on.
+        if message.get("severity", 0) < 2 or not message.get("instance"):
             return
         for prefix, example in RULES.items():
-            command_id = "%s-%s" % (example.removesuffix(".json"), message.get("instance") or "IRIS")
+            command_id = "%s-%s" % (example.removesuffix(".json"), message["instance"])
             if str(message.get("text", "")).startswith(prefix) and command_id not in self.issued:
                 command = json.loads((EXAMPLES / example).read_text(encoding="utf-8"))
-                command.update(command_id=command_id, instance=message.get("instance") or command["instance"],
-                               trace_id=message["trace_id"])
+                command.update(command_id=command_id, instance=message["instance"], trace_id=message["trace_id"])
                 self.issued.add(command_id)
                 self.queue.append(command)
+                self.proposed.mkdir(exist_ok=True)
+                (self.proposed / (command_id + ".json")).write_text(json.dumps(command, indent=2), encoding="utf-8")
 
 
 def decode(body: bytes, content_type: str) -> list[dict[str, Any]]:

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, Dict, Iterator
 
 import pytest
+from ansible.plugins.loader import init_plugin_loader
+from ansible.utils.collection_loader import AnsibleCollectionConfig
 
 REPO = Path(__file__).resolve().parent.parent
 COLLECTIONS_ROOT = REPO / "build" / "collections"
@@ -42,6 +44,10 @@ _link_collection()
 _unpack_compressed_fixtures()
 if str(COLLECTIONS_ROOT) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS_ROOT))
+# Ansible's collection loader before the first import of the collection, as ansible-playbook does: action plugin
+# tests resolve plugins through it, and it cannot be installed after the collection was imported another way.
+if AnsibleCollectionConfig.collection_finder is None:
+    init_plugin_loader([str(COLLECTIONS_ROOT)])
 
 
 def run_module(module: Any, args: Dict[str, Any], check_mode: bool = False, diff: bool = False) -> Dict[str, Any]:
@@ -49,6 +55,7 @@ def run_module(module: Any, args: Dict[str, Any], check_mode: bool = False, diff
 
     ``failed`` is part of the returned dict; callers assert on it.
     """
+    from ansible.module_utils import _internal as module_internal
     from ansible.module_utils.common import warnings as ansible_warnings
     from ansible.module_utils.testing import patch_module_args
 
@@ -62,11 +69,16 @@ def run_module(module: Any, args: Dict[str, Any], check_mode: bool = False, diff
     from contextlib import redirect_stdout
 
     buffer = io.StringIO()
-    with patch_module_args(dict(args, **internal)), redirect_stdout(buffer):
-        try:
-            module.main()
-        except SystemExit:
-            pass
+    # A module runs on the target: its warnings belong in its result, not on the controller's display.
+    controller, module_internal.is_controller = module_internal.is_controller, False
+    try:
+        with patch_module_args(dict(args, **internal)), redirect_stdout(buffer):
+            try:
+                module.main()
+            except SystemExit:
+                pass
+    finally:
+        module_internal.is_controller = controller
     return json.loads(buffer.getvalue())  # type: ignore[no-any-return]
 
 

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_serializer, model_validator
 
 from ansible_collections.irisops.iris.plugins.module_utils import iris_log
 from ansible_collections.irisops.iris.plugins.module_utils.tool_result import TRACE_ID_LENGTH, TRACE_ID_PATTERN, new_trace_id
@@ -73,6 +73,11 @@ class IRISMessage(StrictModel):
     instance: Optional[InstanceName] = None
     host: Optional[str] = Field(default=None, max_length=253)
     trace_id: TraceId = Field(default_factory=new_trace_id)
+
+    @field_serializer("timestamp")
+    def _millisecond_timestamp(self, value: datetime) -> str:
+        # messages.log has millisecond resolution; keep the published form as precise, and no more.
+        return value.isoformat(timespec="milliseconds")
 
     @classmethod
     def from_entry(cls, entry: iris_log.LogEntry, instance: Optional[str] = None,

@@ -11,17 +11,11 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
-from ansible.plugins.loader import init_plugin_loader
-from ansible.utils.collection_loader import AnsibleCollectionConfig
+
+from ansible_collections.irisops.iris.plugins.module_utils import iris_log
+from ansible_collections.irisops.iris.plugins.plugin_utils.models import IRISMessage
 
 REPO = Path(__file__).resolve().parents[3]
-# This directory sorts before tests/unit/plugins: install Ansible's collection loader before the first import of
-# the collection, as ansible-playbook does, so the action plugin tests that follow can still resolve plugins.
-if AnsibleCollectionConfig.collection_finder is None:
-    init_plugin_loader([str(REPO / "build" / "collections")])
-
-from ansible_collections.irisops.iris.plugins.module_utils import iris_log  # noqa: E402
-from ansible_collections.irisops.iris.plugins.plugin_utils.models import IRISMessage  # noqa: E402
 
 # Loaded by path, as ansible-rulebook loads it, from the collection tree under build/collections.
 SOURCE_PATH = REPO / "build" / "collections" / "ansible_collections" / "irisops" / "iris" / "extensions" / "eda" / \

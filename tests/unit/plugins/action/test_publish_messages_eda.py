@@ -10,14 +10,11 @@ from typing import Any, Dict
 from ansible.parsing.dataloader import DataLoader
 from ansible.playbook.play_context import PlayContext
 from ansible.playbook.task import Task
-from ansible.plugins.loader import action_loader, connection_loader, init_plugin_loader
+from ansible.plugins.loader import action_loader, connection_loader
 from ansible.template import Templar
-from ansible.utils.collection_loader import AnsibleCollectionConfig
 
 REPO = Path(__file__).resolve().parents[4]
 sys.path.insert(0, str(REPO / "tests" / "integration"))
-if AnsibleCollectionConfig.collection_finder is None:  # before importing the collection, as ansible-playbook does
-    init_plugin_loader([str(REPO / "build" / "collections")])
 
 from http_sink import HttpSink  # noqa: E402
 
