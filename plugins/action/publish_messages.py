@@ -110,13 +110,13 @@ class ActionModule(ActionBase):  # type: ignore[misc]
             return result
         if report["sent"]:
             builder.add_change(report["endpoint"], None, "%d messages delivered" % report["sent"])
-        status = "success" if not (report["failed"] or report["spooled"]) else (
+        status = "success" if not (report["refused"] or report["spooled"]) else (
             "partial" if report["sent"] else "failure")
-        summary = "sent %(sent)d, failed %(failed)d, spooled %(spooled)d (backlog was %(backlog)d)" % report
+        summary = "sent %(sent)d, refused %(refused)d, spooled %(spooled)d (backlog was %(backlog)d)" % report
         if status != "success":
             result["warnings"] = [summary + "; spooled messages are sent first by the next run, "
                                             "refused ones are in the spool's rejected.ndjson"]
-        result.update(report, changed=report["sent"] > 0 or report["failed"] > 0, spool_dir=str(config.spool_dir),
+        result.update(report, changed=report["sent"] > 0 or report["refused"] > 0, spool_dir=str(config.spool_dir),
                       msg=summary, tool_result=builder.build(status, error_message=None if status == "success"
                                                              else summary))
         return result

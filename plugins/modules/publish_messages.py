@@ -184,7 +184,7 @@ msg:
   description: One-line summary of the publication.
   returned: always
   type: str
-  sample: sent 120, failed 0, spooled 0 (backlog was 20)
+  sample: sent 120, refused 0, spooled 0 (backlog was 20)
 endpoint:
   description: The endpoint, credentials redacted.
   returned: always
@@ -193,7 +193,7 @@ sent:
   description: Messages acknowledged by the endpoint in this run (backlog included).
   returned: success
   type: int
-failed:
+refused:
   description: Messages the endpoint refused for good (HTTP 4xx other than 408, 425, 429); see RV(rejections).
   returned: success
   type: int

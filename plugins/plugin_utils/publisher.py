@@ -99,7 +99,7 @@ class PublishReport:
     endpoint: str
     trace_id: str
     sent: int = 0
-    failed: int = 0
+    refused: int = 0
     spooled: int = 0
     backlog: int = 0
     duplicates_skipped: int = 0
@@ -110,7 +110,7 @@ class PublishReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "endpoint": self.endpoint, "trace_id": self.trace_id, "sent": self.sent, "failed": self.failed,
+            "endpoint": self.endpoint, "trace_id": self.trace_id, "sent": self.sent, "refused": self.refused,
             "spooled": self.spooled, "backlog": self.backlog, "duplicates_skipped": self.duplicates_skipped,
             "requests": self.requests, "attempts": self.attempts, "latency_ms": latency_percentiles(self.latencies_ms),
             "rejections": self.rejections,
@@ -360,7 +360,7 @@ class Publisher(object):
             try:
                 await self._send(session, batch)
             except _Permanent as refusal:
-                self.report.failed += len(batch)
+                self.report.refused += len(batch)
                 self.spool.dead_letter(batch, refusal.status, refusal.reason)
                 self.spool.ack(item.key for item in batch)
                 if len(self.report.rejections) < 20:
@@ -416,7 +416,7 @@ class Publisher(object):
             self._log("info", "publish_started", backlog=len(backlog), new=len(fresh))
             asyncio.run(self._run(backlog + fresh))
             self.report.spooled = self.spool.compact()
-            self._log("info", "publish_finished", sent=self.report.sent, failed=self.report.failed,
+            self._log("info", "publish_finished", sent=self.report.sent, refused=self.report.refused,
                       spooled=self.report.spooled)
         finally:
             self.spool.unlock()

@@ -117,7 +117,7 @@ def test_publisher_process_killed_at_random_moments_loses_nothing(tmp_path: Path
         final = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
         assert final.returncode == 0, final.stderr
         report = json.loads(final.stdout)
-        assert report["spooled"] == 0 and report["failed"] == 0
+        assert report["spooled"] == 0 and report["refused"] == 0
         assert sink.unique_keys() == expected_keys(messages)
 
 
@@ -142,7 +142,7 @@ def test_sink_down_longer_than_all_retries_then_back_loses_none_of_10000(tmp_pat
 
         sink.up()
         final = pub.publish(pub.PublisherConfig(**settings), messages)  # type: ignore[arg-type]
-        assert final.spooled == 0 and final.failed == 0
+        assert final.spooled == 0 and final.refused == 0
         assert sink.unique_keys() == expected_keys(messages)
     finally:
         sink.close()

@@ -77,7 +77,7 @@ def test_partial_when_some_messages_are_refused(sink: HttpSink, tmp_path: Path) 
     sink.fail_next(1, status=422)
     result = run_action(endpoint=sink.url, messages=[ENTRY, dict(ENTRY, pid=13)], spool_dir=str(tmp_path),
                         concurrency=1)
-    assert (result["sent"], result["failed"], result["tool_result"]["status"]) == (1, 1, "partial")
+    assert (result["sent"], result["refused"], result.get("failed", False), result["tool_result"]["status"]) == (1, 1, False, "partial")
 
 
 @pytest.mark.parametrize("content", [

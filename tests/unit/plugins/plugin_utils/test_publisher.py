@@ -48,7 +48,7 @@ def sink() -> Iterator[HttpSink]:
 def test_every_message_arrives_once_with_its_idempotency_key_and_trace(sink: HttpSink, tmp_path: Path) -> None:
     messages = make_messages(25)
     report = pub.publish(config(tmp_path, sink.url), messages)
-    assert (report.sent, report.failed, report.spooled, report.backlog) == (25, 0, 0, 0)
+    assert (report.sent, report.refused, report.spooled, report.backlog) == (25, 0, 0, 0)
     assert sorted(sink.keys()) == sorted(keys_of(messages))
     request = sink.received[0]
     assert request.headers["Idempotency-Key"] == pub.idempotency_key(request.messages[0])
@@ -113,7 +113,7 @@ def test_sink_down_longer_than_all_retries_spools_then_next_run_sends_backlog_fi
 def test_permanent_refusal_is_dead_lettered_not_retried_not_spooled(sink: HttpSink, tmp_path: Path) -> None:
     sink.reject_all(400)
     report = pub.publish(config(tmp_path, sink.url), make_messages(4))
-    assert (report.sent, report.failed, report.spooled, report.attempts) == (0, 4, 0, 4)
+    assert (report.sent, report.refused, report.spooled, report.attempts) == (0, 4, 0, 4)
     assert report.rejections[0]["status"] == 400
     dead = [json.loads(line) for line in (tmp_path / pub.REJECTED).read_text().splitlines()]
     assert len(dead) == 4 and dead[0]["status"] == 400
@@ -153,7 +153,7 @@ def test_token_is_sent_but_never_logged_or_spooled(tmp_path: Path) -> None:
         assert report.sent == 2
         sink.reject_all(401)
         assert pub.publish(config(tmp_path / "b", sink.url, auth_token="wrong-" + PLANTED_TOKEN),
-                           make_messages(1), logger=logger).failed == 1
+                           make_messages(1), logger=logger).refused == 1
     written = stream.getvalue() + json.dumps(report.as_dict())
     for path in list(tmp_path.rglob("*")):
         if path.is_file():
