@@ -28,12 +28,13 @@ gate_sanity() {
   git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
     [ -e "$f" ] && { mkdir -p "$SANITY_ROOT/$(dirname "$f")"; cp -p "$f" "$SANITY_ROOT/$f"; }
   done
-  local ansible_test=$PWD/$BIN/ansible-test python_version
+  local ansible_test=$PWD/$BIN/ansible-test python_version import_targets
   # The venv's own interpreter (pyenv's shims refuse bare python3.X names unless pyenv selects them).
   python_version=$("$BIN/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  import_targets=$(import_sanity_targets)
   (cd "$SANITY_ROOT" && git init -q && git add -A \
     && "$ansible_test" sanity --python "$python_version" --color no --skip-test import \
-    && "$ansible_test" sanity --python "$python_version" --color no --test import $(import_sanity_targets))
+    && "$ansible_test" sanity --python "$python_version" --color no --test import $import_targets)
 }
 
 # ansible-test's import test runs in a venv holding only ansible-core's own requirements. The
