@@ -153,23 +153,20 @@ notes:
 """
 
 EXAMPLES = r"""
-- name: Publish the severe entries of the last hour
-  hosts: iris_servers
-  tasks:
-    - name: Read messages.log
-      irisops.iris.messages_log:
-        instance: IRIS
-        min_severity: severe
-        since: last 1 hours
-      register: log
+- name: Read the severe entries of the last hour
+  irisops.iris.messages_log:
+    instance: IRIS
+    min_severity: severe
+    since: last 1 hours
+  register: log
 
-    - name: Publish them
-      irisops.iris.publish_messages:
-        endpoint: https://collector.example.com/iris/messages
-        messages: "{{ log.entries }}"
-        instance: IRIS
-        host: "{{ inventory_hostname }}"
-        auth_token: "{{ vault_collector_token }}"
+- name: Publish them
+  irisops.iris.publish_messages:
+    endpoint: https://collector.example.com/iris/messages
+    messages: "{{ log.entries }}"
+    instance: IRIS
+    host: "{{ inventory_hostname }}"
+    auth_token: "{{ vault_collector_token }}"
 
 - name: Publish a generated NDJSON file in batches of 50
   irisops.iris.publish_messages:
