@@ -109,9 +109,25 @@ plan:
       type: list
       elements: dict
     cpf_settings: {description: Entries for the cpf module's settings option (empty when no CPF step)., type: list, elements: dict}
-    kernel_before_cpf: {description: Kernel changes that run before the CPF step., type: list, elements: dict}
-    kernel_after_cpf: {description: Kernel changes that run after the CPF step (or alone)., type: list, elements: dict}
+    kernel_before_cpf:
+      description: Kernel changes that run before the CPF step (kernel_param options plus C(requires_restart)).
+      type: list
+      elements: dict
+    kernel_after_cpf:
+      description: Kernel changes that run after the CPF step, or alone (kernel_param options plus C(requires_restart)).
+      type: list
+      elements: dict
     restart: {description: "Options of the restart step; null when there is none.", type: dict}
+    restart_implied:
+      description:
+        - True when the command has no restart action and the restart comes from changes that need one (or from
+          C(requires_restart)). The role then restarts only when one of those changes was actually made.
+      type: bool
+    restart_on_any_change:
+      description:
+        - True when the restart is implied and the command sets C(requires_restart); the role then restarts when
+          any step changed something.
+      type: bool
   sample:
     command_id: fix-locksiz-1
     trace_id: 4bf92f3577b34da6a3ce929d0e0e4736

@@ -113,7 +113,9 @@ class RemediationPlan:
         cpf = self._step("cpf")
         kernel = self._step("kernel")
         restart = self._step("restart")
-        kernel_args = [setting.module_args() for setting in kernel.kernel_settings] if kernel else []
+        # requires_restart rides along so the role restarts for an implied reason only when such a value changed.
+        kernel_args = [dict(setting.module_args(), requires_restart=setting.requires_restart)
+                       for setting in kernel.kernel_settings] if kernel else []
         kernel_first = kernel is not None and (cpf is None or kernel.number < cpf.number)
         return {
             "command_id": self.command.command_id,
@@ -129,6 +131,8 @@ class RemediationPlan:
             "kernel_before_cpf": kernel_args if kernel_first else [],
             "kernel_after_cpf": [] if kernel_first else kernel_args,
             "restart": restart.restart.model_dump() if restart and restart.restart else None,
+            "restart_implied": bool(restart and restart.implied),
+            "restart_on_any_change": bool(restart and restart.implied and self.command.requires_restart),
         }
 
 

@@ -170,6 +170,21 @@ def test_each_fault_example_fixes_its_emulator_fault(name: str, emulator: Emulat
     assert emulator.instance("IRIS").state == "ok"
 
 
+def test_second_run_changes_nothing_and_does_not_restart_again(emulator: EmulatorEnv, remediation: Remediation) -> None:
+    emulator.create("IRIS")
+    emulator.start("IRIS")
+    command = example("fault-locksiz-too-small")  # the restart is implied by the locksiz change
+    first = remediation.run(command, "-e", "approve_restart=true")
+    assert first.returncode == 0, first.stdout + first.stderr
+    since = emulator.instance("IRIS").since
+    before = remediation.hashes()
+    second = remediation.run(command, "-e", "approve_restart=true")
+    assert second.returncode == 0 and "changed=0" in second.stdout
+    assert remediation.hashes() == before and emulator.instance("IRIS").since == since
+    steps = {trace.trace_id: [step.tool for step in trace.steps_executed] for trace in remediation.traces()}
+    assert sorted(steps.values()) == [["cpf"], ["cpf", "instance_restart"]]
+
+
 def test_failure_in_step_two_rolls_back_step_one_and_never_runs_step_three(
         emulator: EmulatorEnv, remediation: Remediation) -> None:
     install_dir = emulator.create("IRIS")

@@ -280,3 +280,17 @@ def test_hostile_corpus_is_large() -> None:
 def test_hostile_command_is_refused_with_a_reason(document: Any) -> None:
     error = refused(document)
     assert error.errors and all(reason for _path, reason in error.errors)
+
+
+def test_plan_says_why_the_restart_is_there() -> None:
+    """The role restarts for an implied reason only when such a change happened (re-runs do not bounce the instance)."""
+    implied = plan_document(command(cpf(GMHEAP), kernel(HUGEPAGES, {"name": "vm.swappiness", "new_value": 5}))).as_dict()
+    assert (implied["restart_implied"], implied["restart_on_any_change"]) == (True, False)
+    assert [(change["name"], change["requires_restart"]) for change in implied["kernel_after_cpf"]] == [
+        ("vm.nr_hugepages", True), ("vm.swappiness", False)]
+    asked = plan_document(command(cpf(LOCKSIZ), requires_restart=True)).as_dict()
+    assert (asked["restart_implied"], asked["restart_on_any_change"]) == (True, True)
+    explicit = plan_document(command(cpf(LOCKSIZ), {"action": "restart"}, requires_restart=True)).as_dict()
+    assert (explicit["restart_implied"], explicit["restart_on_any_change"]) == (False, False)
+    none = plan_document(command(kernel({"name": "vm.swappiness", "new_value": 5}))).as_dict()
+    assert (none["restart"], none["restart_implied"], none["restart_on_any_change"]) == (None, False, False)
