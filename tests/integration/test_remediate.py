@@ -280,11 +280,13 @@ def test_check_mode_previews_every_change_and_changes_nothing(emulator: Emulator
     command = example("fault-gmheap-too-small")
     command["parameters"].insert(1, {"action": "kernel", "changes": [{"name": "vm.swappiness", "new_value": 5}]})
     command["execution_order"] = ["cpf", "kernel", "restart"]
+    marker = remediation.tmp_path / "pwned"
+    command["reason"] = "{{ lookup('ansible.builtin.pipe', 'touch %s') }}" % marker  # -e @file vars are trusted templates
     before = remediation.hashes()
 
     run = remediation.run(command, "--check", "--diff")
     assert run.returncode == 0, run.stdout + run.stderr
-    assert remediation.hashes() == before and emulator.instance("IRIS").since == since
+    assert remediation.hashes() == before and emulator.instance("IRIS").since == since and not marker.exists()
     assert "-gmheap=73728\n+gmheap=307200" in run.stdout
     assert "vm.swappiness" in run.stdout and "IRIS: running, since" in run.stdout
     trace = remediation.only_trace()
