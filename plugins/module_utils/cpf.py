@@ -20,10 +20,11 @@ import errno
 import fcntl
 import os
 import re
-import tempfile
 import time
 from contextlib import contextmanager
 from typing import Callable, Dict, Iterator, List, Optional, Tuple
+
+from ansible_collections.irisops.iris.plugins.module_utils.durable import replace_file
 
 BOM = "\ufeff"
 ENCODING = "utf-8"
@@ -354,30 +355,6 @@ def directory_lock(path: str, deadline: float) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
-
-
-def replace_file(path: str, data: bytes, move: Callable[[str, str], None]) -> None:
-    """Write ``data`` to a temp file beside ``path``, fsync it, ``move`` it over ``path``, fsync the directory.
-
-    ``move`` is AnsibleModule.atomic_move in modules (it keeps owner, mode and SELinux context);
-    readers see the old file or the new one, never a torn one.
-    """
-    directory = os.path.dirname(path)
-    fd, temp_path = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path), suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        move(temp_path, path)
-    finally:
-        if os.path.lexists(temp_path):
-            os.unlink(temp_path)
-    directory_fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(directory_fd)
-    finally:
-        os.close(directory_fd)
 
 
 def replace_file_verified(path: str, old: bytes, new: bytes, move: Callable[[str, str], None],

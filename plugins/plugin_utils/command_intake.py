@@ -29,6 +29,7 @@ from typing import Any, Iterator, Optional, Sequence
 
 import aiohttp
 
+from ansible_collections.irisops.iris.plugins.module_utils.durable import fsync_directory, replace_file
 from ansible_collections.irisops.iris.plugins.plugin_utils.contracts import validate
 from ansible_collections.irisops.iris.plugins.plugin_utils.errors import ExternalIntegrationError, ValidationError
 from ansible_collections.irisops.iris.plugins.plugin_utils.models import RemediationCommand
@@ -259,23 +260,8 @@ class HttpSource:
 
 
 # --- persistent state ------------------------------------------------------------------------------------------
-def _fsync_dir(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
 def write_atomic(path: Path, data: bytes) -> None:
-    """Temp file beside the target, fsync'd, renamed over it: a crash leaves the old or the new file."""
-    temporary = path.with_name(".%s.tmp" % path.name)
-    with open(temporary, "wb") as stream:
-        stream.write(data)
-        stream.flush()
-        os.fsync(stream.fileno())
-    os.replace(temporary, path)
-    _fsync_dir(path.parent)
+    replace_file(str(path), data)
 
 
 def move_unique(path: Path, directory: Path) -> Path:
@@ -287,7 +273,7 @@ def move_unique(path: Path, directory: Path) -> Path:
         target = directory / ("%s.%d" % (path.name, counter))
         counter += 1
     os.rename(path, target)
-    _fsync_dir(directory)
+    fsync_directory(str(directory))
     return target
 
 

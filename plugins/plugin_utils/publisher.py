@@ -29,6 +29,7 @@ from typing import Any, Iterable, Iterator, Literal, Mapping, Optional, Sequence
 import aiohttp
 from pydantic import ValidationError as PydanticValidationError
 
+from ansible_collections.irisops.iris.plugins.module_utils.durable import fsync_directory
 from ansible_collections.irisops.iris.plugins.plugin_utils.errors import ExternalIntegrationError, ValidationError
 from ansible_collections.irisops.iris.plugins.plugin_utils.models import IRISMessage
 from ansible_collections.irisops.iris.plugins.plugin_utils.redaction import redact_text
@@ -146,14 +147,6 @@ def safe_endpoint(endpoint: str) -> str:
     return redact_text(endpoint)
 
 
-def _fsync_dir(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
 def _append_lines(path: Path, lines: Iterable[str], sync: bool = True) -> None:
     data = "".join(line + "\n" for line in lines).encode("utf-8")
     if not data:
@@ -247,9 +240,9 @@ class Spool(object):
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, self.directory / JOURNAL)
-        _fsync_dir(self.directory)
+        fsync_directory(str(self.directory))
         (self.directory / ACKED).unlink(missing_ok=True)
-        _fsync_dir(self.directory)
+        fsync_directory(str(self.directory))
         return len(remaining)
 
 

@@ -19,7 +19,8 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "build" / "collections"))
 
 from ansible_collections.irisops.iris.plugins.module_utils import cpf_catalog  # noqa: E402
-from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument, replace_file  # noqa: E402
+from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument  # noqa: E402
+from ansible_collections.irisops.iris.plugins.module_utils.durable import replace_file  # noqa: E402
 
 SOURCE = REPO / "tests" / "fixtures" / "cpf" / "rcemper-CrossECP-IRIS__iris.cpf"
 TARGET_BYTES = 50 * 1024

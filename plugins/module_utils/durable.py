@@ -1,0 +1,39 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 irisops.iris contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Crash-safe file replacement: readers and a crash see the old file or the new one, never a torn one."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Callable
+
+
+def fsync_directory(directory: str) -> None:
+    """Make a rename or a new directory entry survive a power loss (the entry lives in the directory)."""
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def replace_file(path: str, data: bytes, move: Callable[[str, str], None] = os.replace) -> None:
+    """Write ``data`` to a temp file beside ``path``, fsync it, ``move`` it over ``path``, fsync the directory.
+
+    ``move`` is AnsibleModule.atomic_move in modules (it keeps owner, mode and SELinux context).
+    """
+    directory = os.path.dirname(path) or "."
+    descriptor, temp_path = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path), suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        move(temp_path, path)
+    finally:
+        if os.path.lexists(temp_path):
+            os.unlink(temp_path)
+    fsync_directory(directory)
