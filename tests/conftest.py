@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Any, Dict, Iterator, Optional
 
 import pytest
 from ansible.plugins.loader import init_plugin_loader
@@ -80,6 +80,27 @@ def run_module(module: Any, args: Dict[str, Any], check_mode: bool = False, diff
     finally:
         module_internal.is_controller = controller
     return json.loads(buffer.getvalue())  # type: ignore[no-any-return]
+
+
+def run_action(action: str, args: Dict[str, Any], task_vars: Optional[Dict[str, Any]] = None, check_mode: bool = False,
+               diff: bool = False) -> Dict[str, Any]:
+    """Run an action plugin in-process the way the task executor does (loaded by name, local connection)."""
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.playbook.play_context import PlayContext
+    from ansible.playbook.task import Task
+    from ansible.plugins import loader as plugin_loader
+    from ansible.template import Templar
+
+    loader = DataLoader()
+    task = Task.load({action: args}, loader=loader)
+    task.check_mode, task.diff = check_mode, diff
+    play_context = PlayContext()
+    play_context.check_mode, play_context.diff = check_mode, diff
+    plugin = plugin_loader.action_loader.get(
+        task.action, task=task, connection=plugin_loader.connection_loader.get("local", play_context),
+        play_context=play_context, loader=loader, templar=Templar(loader=loader),
+        shared_loader_obj=plugin_loader.get_plugin_loader_namespace())
+    return plugin.run(task_vars=task_vars or {})  # type: ignore[no-any-return]
 
 
 @pytest.fixture

@@ -13,12 +13,6 @@ from typing import Any, Dict
 
 import pytest
 from ansible.errors import AnsibleActionFail
-from ansible.parsing.dataloader import DataLoader
-from ansible.playbook.play_context import PlayContext
-from ansible.playbook.task import Task
-from ansible.plugins import loader as plugin_loader
-from ansible.plugins.loader import action_loader, connection_loader
-from ansible.template import Templar
 
 REPO = Path(__file__).resolve().parents[4]
 sys.path.insert(0, str(REPO / "tests" / "integration"))
@@ -29,24 +23,15 @@ from openai_server import OpenAIServer, reply  # noqa: E402
 from ansible_collections.irisops.iris.plugins.module_utils import iris_log  # noqa: E402
 
 from ansible_collections.irisops.iris.plugins.plugin_utils.models import IRISMessage, ToolResult  # noqa: E402
+from tests.conftest import run_action as action_result  # noqa: E402
 
 KEY = "sk-planted-action-key-90be11f2c7"
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 
 
 def run_action(tmp_path: Path, check_mode: bool = False, diff: bool = False, **args: Any) -> Dict[str, Any]:
-    loader = DataLoader()
-    task = Task.load({"irisops.iris.generate_messages": args}, loader=loader)
-    task.check_mode = check_mode
-    task.diff = diff
-    play_context = PlayContext()
-    play_context.check_mode = check_mode
-    play_context.diff = diff
-    action = action_loader.get(task.action, task=task, connection=connection_loader.get("local", play_context),
-                               play_context=play_context, loader=loader, templar=Templar(loader=loader),
-                               shared_loader_obj=plugin_loader.get_plugin_loader_namespace())
     task_vars = {"ansible_python_interpreter": sys.executable, "ansible_remote_tmp": str(tmp_path / "remote-tmp")}
-    result: Dict[str, Any] = action.run(task_vars=task_vars)
+    result = action_result("irisops.iris.generate_messages", args, task_vars, check_mode=check_mode, diff=diff)
     ToolResult.model_validate(result["tool_result"])
     return result
 

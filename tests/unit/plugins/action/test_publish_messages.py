@@ -9,11 +9,6 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from ansible.parsing.dataloader import DataLoader
-from ansible.playbook.play_context import PlayContext
-from ansible.playbook.task import Task
-from ansible.plugins.loader import action_loader, connection_loader
-from ansible.template import Templar
 
 REPO = Path(__file__).resolve().parents[4]
 sys.path.insert(0, str(REPO / "tests" / "integration"))
@@ -22,6 +17,7 @@ from http_sink import HttpSink, free_port  # noqa: E402
 
 from ansible_collections.irisops.iris.plugins.action.publish_messages import default_spool_dir  # noqa: E402
 from ansible_collections.irisops.iris.plugins.plugin_utils.models import ToolResult  # noqa: E402
+from tests.conftest import run_action as action_result  # noqa: E402
 
 TOKEN = "planted-action-token-5ee5"
 ENTRY = {"timestamp": "2026-01-31T08:00:00.001+00:00", "pid": 12, "severity": 2, "severity_name": "severe",
@@ -29,14 +25,7 @@ ENTRY = {"timestamp": "2026-01-31T08:00:00.001+00:00", "pid": 12, "severity": 2,
 
 
 def run_action(check_mode: bool = False, **args: Any) -> dict[str, Any]:
-    loader = DataLoader()
-    task = Task.load({"irisops.iris.publish_messages": args}, loader=loader)
-    task.check_mode = check_mode
-    play_context = PlayContext()
-    action = action_loader.get(task.action, task=task, connection=connection_loader.get("local", play_context),
-                               play_context=play_context, loader=loader, templar=Templar(loader=loader),
-                               shared_loader_obj=None)
-    result: dict[str, Any] = action.run(task_vars={})
+    result = action_result("irisops.iris.publish_messages", args, check_mode=check_mode)
     ToolResult.model_validate(result["tool_result"])
     return result
 

@@ -7,30 +7,19 @@ import sys
 from pathlib import Path
 from typing import Any, Dict
 
-from ansible.parsing.dataloader import DataLoader
-from ansible.playbook.play_context import PlayContext
-from ansible.playbook.task import Task
-from ansible.plugins.loader import action_loader, connection_loader
-from ansible.template import Templar
 
 REPO = Path(__file__).resolve().parents[4]
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 
 from http_sink import HttpSink  # noqa: E402
+from tests.conftest import run_action as action_result  # noqa: E402
 
 MESSAGE = {"timestamp": "2026-01-31T08:00:00.001+00:00", "pid": 12, "severity": 2, "category": "Utility.Event",
            "text": "LOCK TABLE FULL {{ lookup('pipe', 'id') }}", "instance": "IRIS", "host": "db1"}
 
 
 def run_action(task_vars: Dict[str, Any], **args: Any) -> Dict[str, Any]:
-    loader = DataLoader()
-    task = Task.load({"irisops.iris.publish_messages": args}, loader=loader)
-    play_context = PlayContext()
-    action = action_loader.get(task.action, task=task, connection=connection_loader.get("local", play_context),
-                               play_context=play_context, loader=loader, templar=Templar(loader=loader),
-                               shared_loader_obj=None)
-    result: Dict[str, Any] = action.run(task_vars=task_vars)
-    return result
+    return action_result("irisops.iris.publish_messages", args, task_vars)
 
 
 def test_event_message_is_published_verbatim(tmp_path: Path) -> None:

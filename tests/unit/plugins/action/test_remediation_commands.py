@@ -10,11 +10,6 @@ from typing import Any, Dict, Optional
 
 import pytest
 from ansible.errors import AnsibleActionFail
-from ansible.parsing.dataloader import DataLoader
-from ansible.playbook.play_context import PlayContext
-from ansible.playbook.task import Task
-from ansible.plugins.loader import action_loader, connection_loader
-from ansible.template import Templar
 
 REPO = Path(__file__).resolve().parents[4]
 sys.path.insert(0, str(REPO / "tests" / "integration"))
@@ -22,6 +17,7 @@ sys.path.insert(0, str(REPO / "tests" / "integration"))
 from http_sink import HttpSink, free_port  # noqa: E402
 
 from ansible_collections.irisops.iris.plugins.plugin_utils.models import ToolResult  # noqa: E402
+from tests.conftest import run_action as action_result  # noqa: E402
 
 TOKEN = "planted-consume-token-9a3e"
 COMMAND: Dict[str, Any] = {
@@ -32,14 +28,7 @@ RESTART: Dict[str, Any] = dict(COMMAND, command_id="act-restart", requires_resta
 
 
 def run_action(check_mode: bool = False, task_vars: Optional[Dict[str, Any]] = None, **args: Any) -> Dict[str, Any]:
-    loader = DataLoader()
-    task = Task.load({"irisops.iris.remediation_commands": args}, loader=loader)
-    task.check_mode = check_mode
-    play_context = PlayContext()
-    action = action_loader.get(task.action, task=task, connection=connection_loader.get("local", play_context),
-                               play_context=play_context, loader=loader, templar=Templar(loader=loader),
-                               shared_loader_obj=None)
-    result: Dict[str, Any] = action.run(task_vars=task_vars or {})
+    result = action_result("irisops.iris.remediation_commands", args, task_vars, check_mode=check_mode)
     ToolResult.model_validate(result["tool_result"])
     return result
 

@@ -9,15 +9,10 @@ from typing import Any
 
 import pytest
 from ansible.errors import AnsibleActionFail
-from ansible.parsing.dataloader import DataLoader
-from ansible.playbook.play_context import PlayContext
-from ansible.playbook.task import Task
-from ansible.plugins.loader import connection_loader, init_plugin_loader
-from ansible.template import Templar
-from ansible.utils.collection_loader import AnsibleCollectionConfig
 
-from ansible_collections.irisops.iris.plugins.action.remediation_plan import MAX_COMMAND_BYTES, ActionModule
+from ansible_collections.irisops.iris.plugins.action.remediation_plan import MAX_COMMAND_BYTES
 from ansible_collections.irisops.iris.plugins.plugin_utils.models import ToolResult
+from tests.conftest import run_action as action_result
 
 REPO = Path(__file__).resolve().parents[4]
 GMHEAP_FAULT = json.loads((REPO / "examples" / "commands" / "fault-gmheap-too-small.json").read_text())
@@ -25,18 +20,7 @@ LOCK_THRESHOLD = json.loads((REPO / "examples" / "commands" / "config-sql-lock-t
 
 
 def run_action(task_vars: dict[str, Any], check_mode: bool = False, **args: Any) -> dict[str, Any]:
-    if AnsibleCollectionConfig.collection_finder is None:  # once per process, as ansible-playbook does
-        init_plugin_loader([str(REPO / "build" / "collections")])
-    loader = DataLoader()
-    task = Task()
-    task.action = "irisops.iris.remediation_plan"
-    task.args = args
-    task.check_mode = check_mode
-    play_context = PlayContext()
-    action = ActionModule(task=task, connection=connection_loader.get("ansible.builtin.local", play_context),
-                          play_context=play_context, loader=loader, templar=Templar(loader=loader),
-                          shared_loader_obj=None)
-    result: dict[str, Any] = action.run(task_vars=task_vars)
+    result = action_result("irisops.iris.remediation_plan", args, task_vars, check_mode=check_mode)
     ToolResult.model_validate(result["tool_result"])
     return result
 
