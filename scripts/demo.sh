@@ -41,7 +41,7 @@ step "Starting the local sink + analyser on 127.0.0.1"
 $PYTHON scripts/demo_sink.py "$DEMO" "$DEMO/sink.port" > "$DEMO/sink.log" 2>&1 &
 SINK_PID=$!
 trap 'kill $SINK_PID 2>/dev/null || true; stop_previous_demo' EXIT
-for attempt in $(seq 50); do [ -s "$DEMO/sink.port" ] && break; sleep 0.1; done
+for _ in $(seq 50); do [ -s "$DEMO/sink.port" ] && break; sleep 0.1; done
 SINK=http://127.0.0.1:$(cat "$DEMO/sink.port")
 echo "sink: $SINK/ingest   commands: $SINK/commands"
 
@@ -73,7 +73,7 @@ cat > "$DEMO/mistake.yml" <<'EOF'
 EOF
 playbook "$DEMO/mistake.yml"
 run iris qlist
-for attempt in $(seq 50); do [ "$(lock_errors_since_start)" -ge 2 ] && break; sleep 0.2; done
+for _ in $(seq 50); do [ "$(lock_errors_since_start)" -ge 2 ] && break; sleep 0.2; done
 echo "LOCK TABLE FULL errors since IRIS started: $(lock_errors_since_start)"
 
 step "Generate: a realistic lock-table episode (offline template engine), published to the sink as test data"
@@ -87,7 +87,7 @@ playbook "$ROOT/playbooks/publish.yml" -e instance=IRIS -e min_severity=2 -e "en
 echo "sink received $(wc -l < "$DEMO/received.ndjson") messages; the analyser queued a remediation command"
 
 step "Preview: what the analyser's command would change (--check --diff); nothing is touched"
-command=$(ls "$DEMO"/proposed/*.json | head -1)
+command=$(find "$DEMO/proposed" -name "*.json" | head -1)
 cat "$command"
 ANSIBLE_CALLBACKS_ENABLED=irisops.iris.workflow_trace playbook "$ROOT/playbooks/remediate.yml" -e "@$command" --check --diff
 
@@ -103,7 +103,7 @@ echo "LOCK TABLE FULL errors since the remediation restart: $errors"
 [ "$errors" = "0" ] || { echo "the fault is still there" >&2; exit 1; }
 
 step "WorkflowTrace"
-trace=$(ls -t "$DEMO"/traces/*.json | head -1)
+trace=$(find "$DEMO/traces" -name "*.json" -printf "%T@ %p\n" | sort -n | tail -1 | cut -d" " -f2-)
 $PYTHON - "$trace" <<'EOF'
 import json, sys
 trace = json.load(open(sys.argv[1]))

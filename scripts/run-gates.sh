@@ -2,7 +2,7 @@
 # Runs the named quality gates in order, times each, and prints a summary. Exit status is
 # non-zero when any gate failed (every gate still runs, so one report shows all findings).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 BIN=.venv/bin
 COLLECTIONS=build/collections
 SANITY_PARENT=build/sanity
@@ -16,9 +16,7 @@ status=0
 provide_get_pip() {
   local cache=$HOME/.ansible/test/cache
   mkdir -p "$cache"
-  for name in get_pip_25_2.py; do
-    [ -f "$cache/$name" ] || cp scripts/get_pip_offline.py "$cache/$name"
-  done
+  [ -f "$cache/get_pip_25_2.py" ] || cp scripts/get_pip_offline.py "$cache/get_pip_25_2.py"
 }
 
 gate_sanity() {
@@ -28,13 +26,14 @@ gate_sanity() {
   git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
     [ -e "$f" ] && { mkdir -p "$SANITY_ROOT/$(dirname "$f")"; cp -p "$f" "$SANITY_ROOT/$f"; }
   done
-  local ansible_test=$PWD/$BIN/ansible-test python_version import_targets
+  local ansible_test=$PWD/$BIN/ansible-test python_version
+  local -a import_targets
   # The venv's own interpreter (pyenv's shims refuse bare python3.X names unless pyenv selects them).
   python_version=$("$BIN/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-  import_targets=$(import_sanity_targets)
+  mapfile -t import_targets < <(import_sanity_targets)
   (cd "$SANITY_ROOT" && git init -q && git add -A \
     && "$ansible_test" sanity --python "$python_version" --color no --skip-test import \
-    && "$ansible_test" sanity --python "$python_version" --color no --test import $import_targets)
+    && "$ansible_test" sanity --python "$python_version" --color no --test import "${import_targets[@]}")
 }
 
 # ansible-test's import test runs in a venv holding only ansible-core's own requirements. The
@@ -61,17 +60,28 @@ gate_pytest() {
 
 gate_molecule() {
   local scenarios
-  scenarios=$(ls -d extensions/molecule/*/ 2>/dev/null | xargs -rn1 basename | grep -v '^default$' || true)
+  scenarios=$(find extensions/molecule -mindepth 1 -maxdepth 1 -type d ! -name default -printf '%f\n' 2>/dev/null | sort)
   [ -n "$scenarios" ] || { echo "no molecule scenarios"; return 0; }
   for s in $scenarios; do
     (cd extensions && "$OLDPWD/$BIN/molecule" test -s "$s") || return 1
   done
 }
 
+run_gate() {
+  case $1 in
+    sanity) gate_sanity ;;
+    lint) gate_lint ;;
+    mypy) gate_mypy ;;
+    pytest) gate_pytest ;;
+    molecule) gate_molecule ;;
+    *) echo "unknown gate $1" >&2; return 2 ;;
+  esac
+}
+
 for gate in "$@"; do
   echo "==> $gate"
   start=$(date +%s)
-  if "gate_$gate"; then result=passed; else result=FAILED; status=1; fi
+  if run_gate "$gate"; then result=passed; else result=FAILED; status=1; fi
   SUMMARY+=("$(printf '%-9s %-7s %4ss' "$gate" "$result" "$(( $(date +%s) - start ))")")
 done
 echo
