@@ -13,7 +13,8 @@ version_added: 0.1.0
 description:
   - Collects, per host, the C(tool_result) of every task in the order the tasks finished (loop items in order),
     and the plan of M(irisops.iris.remediation_plan), then writes one WorkflowTrace
-    (C(contracts/workflow_trace.schema.json)) per host to O(output_dir) as C(<trace_id>.<instance>.json).
+    (C(contracts/workflow_trace.schema.json)) per host to O(output_dir) as C(<trace_id>.<instance>.json)
+    (C(<trace_id>.<instance>.preview.json) in check mode).
   - The overall status is C(success) when every step succeeded, C(failure) when none did and C(partial) otherwise.
     The planning step only counts when it failed (a refused command).
   - At the end of the play it prints one summary line per instance.
@@ -136,7 +137,9 @@ class TraceCollector:
 
 
 def trace_file_name(trace: WorkflowTrace) -> str:
-    return "%s.%s.json" % (trace.trace_id, UNSAFE_FILE_CHARACTERS.sub("_", trace.instance or "unknown"))
+    # A preview and the real run of one command share the trace id; both records are kept.
+    return "%s.%s%s.json" % (trace.trace_id, UNSAFE_FILE_CHARACTERS.sub("_", trace.instance or "unknown"),
+                             ".preview" if trace.check_mode else "")
 
 
 def write_trace(directory: str, trace: WorkflowTrace) -> str:

@@ -100,6 +100,7 @@ def test_trace_file_round_trips_and_is_redacted(tmp_path: Path) -> None:
     text = Path(path).read_text()
     assert "hunter2" not in text
     WorkflowTrace.model_validate(json.loads(text))
+    assert trace_file_name(trace.model_copy(update={"check_mode": True})) == "%s.IRIS1.preview.json" % TRACE_ID
     line = summary_line(trace, path)
     assert line.startswith("IRIS1 cmd-1: SUCCESS in 1.0s [cpf success]") and path in line
 
