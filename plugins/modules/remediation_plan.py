@@ -25,12 +25,11 @@ author:
   - irisops.iris contributors (@irisops)
 extends_documentation_fragment:
   - irisops.iris.attributes
+  - irisops.iris.attributes.ACTION
 attributes:
   action:
-    description: Runs on the controller as an action plugin.
     support: full
   async:
-    description: Supports being run with C(async).
     support: none
   check_mode:
     support: full
