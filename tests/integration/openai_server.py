@@ -18,13 +18,13 @@ request is recorded (JSON body and headers) so tests can assert on the prompt th
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from aiohttp import web
+from http_sink import free_port
 
 
 @dataclass(frozen=True)
@@ -52,16 +52,9 @@ def hang(seconds: float) -> Answer:
     return Answer(hang_seconds=seconds, content="")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 class OpenAIServer(object):
     def __init__(self, default: Optional[Answer] = None) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.default = default or error(500, "script exhausted", retry_after_ms=None)
         self.requests: List[Dict[str, Any]] = []
         self.headers: List[Dict[str, str]] = []
