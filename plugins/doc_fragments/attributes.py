@@ -25,14 +25,16 @@ attributes:
     support: N/A
 """
 
-    # For action plugins: the work happens on the controller.
+    # For the collection's action plugins: the work happens on the controller, never as an async job.
     ACTION = r"""
 options: {}
 attributes:
   action:
     description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    support: full
   async:
     description: Supports being used with the C(async) keyword.
+    support: none
 """
 
     # For modules that only read.

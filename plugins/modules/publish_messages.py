@@ -30,10 +30,6 @@ extends_documentation_fragment:
   - irisops.iris.attributes
   - irisops.iris.attributes.ACTION
 attributes:
-  action:
-    support: full
-  async:
-    support: none
   check_mode:
     support: full
     details:
