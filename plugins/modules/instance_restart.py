@@ -230,7 +230,9 @@ diff:
   sample: {"before": "IRIS: running, since Wed Nov 25 12:00:18 2026\n", "after": "IRIS: running, since Wed Nov 25 12:03:41 2026\n"}
 tool_result:
   description:
-    - ToolResult of this run. Status V(partial) when the instance was stopped or started but did not reach the wanted state.
+    - ToolResult of this run. Status V(partial) when the instance was stopped or started but did not reach the wanted state;
+      V(failure) when nothing was done, or when a stop did not finish within O(stop_timeout) (the instance's state then
+      needs an operator).
   returned: always
   type: dict
   sample: {"tool": "instance_restart", "status": "success", "changes": [{"target": "IRIS", "old_value": "running, since Wed Nov 25 12:00:18 2026",
@@ -260,9 +262,11 @@ KILL_GRACE_SECONDS = 2.0
 
 
 class RestartError(Exception):
-    def __init__(self, message: str, requires_user_action: bool = False) -> None:
+    def __init__(self, message: str, requires_user_action: bool = False, stop_hung: bool = False) -> None:
         super(RestartError, self).__init__(message)
         self.requires_user_action = requires_user_action
+        # A stop that never finished leaves the instance in a state only an operator can judge: a failure, not partial.
+        self.stop_hung = stop_hung
 
 
 class CommandTimeout(Exception):
@@ -486,7 +490,7 @@ class Restart(object):
             raise RestartError("instance %s is not down %gs after 'iris stop %s %s' (rc=%d: %s); qlist shows %r, state %r. "
                                "It was not started again" % (instance.name, timeout, instance.name, " ".join(flags), rc,
                                                              (err or out).strip()[-500:], status_text(observed[0]),
-                                                             observed[0].state))
+                                                             observed[0].state), stop_hung=True)
         return observed[0]
 
     def start(self, before: Instance) -> Instance:
@@ -644,9 +648,10 @@ def main() -> None:
             if acted:
                 builder.add_change(context["instance"], status_line(context["qlist_before"]), status_line(context["qlist_after"]))
         user_action = isinstance(exc, RestartError) and exc.requires_user_action
+        stop_hung = isinstance(exc, RestartError) and exc.stop_hung
         context["requires_user_action"] = user_action
         module.fail_json(msg=message, changed=acted, **dict(context, tool_result=builder.build(
-            "partial" if acted else "failure", error_message=message, requires_user_action=user_action,
+            "partial" if acted and not stop_hung else "failure", error_message=message, requires_user_action=user_action,
             dry_run=module.check_mode)))
     module.exit_json(tool_result=builder.build("success", dry_run=module.check_mode), **result)
 

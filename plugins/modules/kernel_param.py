@@ -17,7 +17,8 @@ description:
     the C(k=v) or C(k = v) spacing style, CRLF line endings and a missing final newline are kept byte for byte.
   - If any step fails, the runtime value and the file are restored, so they never disagree because of this module.
   - IRIS aware. With O(instance), O(value=auto) computes what the instance's shared memory needs for C(vm.nr_hugepages),
-    C(kernel.shmmax) and C(kernel.shmall), and lowering those below the need is refused unless O(allow_dangerous=true).
+    C(kernel.shmmax) and C(kernel.shmall), and setting those below the need (lowering them, or raising them too little)
+    is refused unless O(allow_dangerous=true).
   - The instance's need is the larger of the estimate from its CPF (C([config] globals), C(routines), C(jrnbufs), C(gmheap))
     and the latest C(Allocated NNNMB shared memory) (or C(Failed to allocate NNNMB shared memory)) line of its C(messages.log).
   - Reports how C(vm.swappiness), C(vm.dirty_background_ratio), C(vm.dirty_ratio) and transparent huge pages compare with the
@@ -274,13 +275,12 @@ from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocumen
 from ansible_collections.irisops.iris.plugins.module_utils.cpf_catalog import estimate_shared_memory
 from ansible_collections.irisops.iris.plugins.module_utils.iris_control import (
     Instance, IrisControl, IrisControlError, find_iris_bin)
+from ansible_collections.irisops.iris.plugins.module_utils.iris_sysctl import MEMORY_PARAMETERS
 from ansible_collections.irisops.iris.plugins.module_utils.tool_result import ToolResultBuilder
 
 AUTO = "auto"
 MIB = 1024 * 1024
 DEFAULT_HUGEPAGE_KB = 2048
-# Parameters that size IRIS shared memory; "auto" and the danger check apply to them.
-MEMORY_PARAMETERS = ("vm.nr_hugepages", "kernel.shmmax", "kernel.shmall")
 # Upper bounds recommended for IRIS hosts (docs/kernel_param.md lists the sources).
 RECOMMENDED_MAXIMUM = {"vm.swappiness": 5, "vm.dirty_background_ratio": 5, "vm.dirty_ratio": 10}
 ALLOCATION_PATTERN = re.compile(r"^(?:Allocated|Failed to allocate) (\d+)MB shared memory")
@@ -453,8 +453,9 @@ def danger(name: str, target: str, before: Optional[str], need: Optional[MemoryN
     if need is None or required is None:
         return None
     number = sysctl.as_integer("value", target)
-    lowering = before is None or not re.match(r"^\d+$", before.strip()) or number < int(before)
-    if number >= required or not lowering:
+    # Below the need is dangerous whichever way it moves: raising 0 to too few pages starves the instance too.
+    unchanged = before is not None and re.match(r"^\d+$", before.strip()) is not None and number == int(before)
+    if number >= required or unchanged:
         return None
     return ("%s=%d is below the %d instance %s needs for %dMB shared memory (+%d%%)"
             % (name, number, required, need.instance, need.required_mb, need.margin_percent))

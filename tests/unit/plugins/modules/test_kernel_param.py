@@ -313,11 +313,13 @@ def test_memory_need_translates_to_each_parameter() -> None:
     assert need.value_for("vm.swappiness") is None
 
 
-def test_danger_is_only_lowering_below_need() -> None:
+def test_danger_is_any_change_to_below_need() -> None:
     need = kernel_param.MemoryNeed("IRIS", 306, 306, None, 2048, 5)
     assert kernel_param.danger("vm.nr_hugepages", "100", "200", need) == (
         "vm.nr_hugepages=100 is below the 161 instance IRIS needs for 306MB shared memory (+5%)")
-    assert kernel_param.danger("vm.nr_hugepages", "100", "50", need) is None  # raising, even if not enough
+    assert kernel_param.danger("vm.nr_hugepages", "100", "0", need) == (  # raising, but not enough
+        "vm.nr_hugepages=100 is below the 161 instance IRIS needs for 306MB shared memory (+5%)")
+    assert kernel_param.danger("vm.nr_hugepages", "100", "100", need) is None  # no change, nothing new to refuse
     assert kernel_param.danger("vm.nr_hugepages", "161", "200", need) is None
     assert kernel_param.danger("vm.swappiness", "1", "60", need) is None
     assert kernel_param.danger("vm.nr_hugepages", "1", "200", None) is None
