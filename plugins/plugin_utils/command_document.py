@@ -70,7 +70,8 @@ def _no_constant(name: str) -> Any:
 def parse_json(raw: bytes, limit: int = MAX_COMMAND_BYTES) -> Any:
     """Strict JSON: a size bound first, UTF-8 only, no duplicate keys, no NaN/Infinity."""
     if len(raw) > limit:
-        raise refusal("$", "document is %d bytes, the limit is %d" % (len(raw), limit))
+        # Not the size itself: a reader that stops one byte past the limit gives the same verdict.
+        raise refusal("$", "document is larger than the limit of %d bytes" % limit)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:

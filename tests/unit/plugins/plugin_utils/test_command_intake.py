@@ -225,7 +225,7 @@ def test_oversized_file_is_refused_without_reading_it_whole(tmp_path: Path, inbo
     with open(inbox / "big.json", "wb") as stream:
         stream.truncate(50 * 1024 * 1024)  # sparse: costs nothing on disk
     report = run(tmp_path, directory=inbox)
-    assert report.rejected[0]["errors"][0]["reason"] == "file is larger than the limit of %d bytes" % MAX_COMMAND_BYTES
+    assert report.rejected[0]["errors"][0]["reason"] == "document is larger than the limit of %d bytes" % MAX_COMMAND_BYTES
 
 
 def test_symlink_and_fifo_in_the_drop_directory_are_refused(tmp_path: Path, inbox: Path) -> None:
