@@ -29,7 +29,7 @@ def test_lookup_is_case_insensitive_and_reports_flags() -> None:
     assert spec("config", "memlock").dangerous is True
     assert "LargePagesRequired" in spec("config", "memlock").danger
     assert spec("Journal", "FreezeOnError").dangerous is True
-    assert spec("Startup", "PasswordHash").secret is True
+    assert spec("Startup", "PasswordHash").dangerous is True
     assert spec("SQL", "LockThreshold").requires_restart is False
     assert lookup("config", "nonsense") is None
     assert spec("config", "gmheap").target == "[config] gmheap"

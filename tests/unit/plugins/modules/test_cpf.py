@@ -68,7 +68,8 @@ def test_current_value_mismatch_aborts_and_reports_both(cpf: Path) -> None:
     result = run(dict(path=str(cpf), section="config", parameter="locksiz", value="33554432", current_value="1"))
     assert result["failed"] is True
     assert (result["current_value"], result["file_value"]) == ("1", "16777216")
-    assert "holds '16777216', not the expected current_value '1'" in result["msg"]
+    assert result["msg"] == ("[config] locksiz: the file holds '16777216', neither the expected current_value '1' nor "
+                             "the new value '33554432'; nothing was changed")
     assert result["tool_result"]["status"] == "failure"
     assert cpf.read_bytes() == before
     matching = run(dict(path=str(cpf), section="config", parameter="locksiz", value="33554432",
