@@ -13,7 +13,7 @@ A key is secret when its name matches ``SECRET_KEY_PATTERN`` (``PasswordHash``, 
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Optional, overload
 
 MASK = "********"
 # Keys whose values are secret whatever they look like (CPF parameters, option names, JSON fields).
@@ -33,6 +33,14 @@ SECRET_SETTING_NAMES = ("PasswordHash", "LicenseID", "AuthorizationKey", "Licens
 def is_secret_key(key: str) -> bool:
     """True when the value stored under ``key`` must never be shown."""
     return key.lower() not in NON_SECRET_KEYS and SECRET_KEY_PATTERN.search(key) is not None
+
+
+@overload
+def masked(key: str, value: str) -> str: ...
+
+
+@overload
+def masked(key: str, value: Optional[str]) -> Optional[str]: ...
 
 
 def masked(key: str, value: Optional[str]) -> Optional[str]:

@@ -485,7 +485,7 @@ class MoveFailed(Exception):
 
 def describe(error: BaseException) -> str:
     """An error's message followed by those of its causes ('Could not replace ...: [Errno 1] Operation not permitted')."""
-    reasons = []
+    reasons: List[str] = []
     current: Optional[BaseException] = error
     while current is not None and len(reasons) < 4:
         if str(current) and str(current) not in reasons:

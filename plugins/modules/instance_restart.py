@@ -205,8 +205,8 @@ open_transactions:
   sample: 0
 transactions_at_stop:
   description:
-    - Open transactions left when the stop was issued (more than 0 only with O(force_users=true): the shutdown rolls them
-      back); null without a stop or a count.
+    - Open transactions left when the stop was issued (more than 0 only with O(force_users=true), and the shutdown rolled
+      them back); null without a stop or a count.
   returned: always
   type: int
   sample: 0
