@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import Callable, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 
 def fsync_directory(directory: str) -> None:
@@ -50,3 +50,18 @@ def replace_file(path: str, data: bytes, move: Callable[[str, str], None] = os.r
         if os.path.lexists(temp_path):
             os.unlink(temp_path)
     fsync_directory(directory)
+
+
+def error_chain(error: BaseException) -> str:
+    """An error's message followed by those of its causes.
+
+    AnsibleModule.atomic_move and backup_local raise a bare Exception ("Could not replace ...") whose cause holds
+    the reason ("[Errno 1] Operation not permitted"); both belong in a message.
+    """
+    reasons: List[str] = []
+    current: Optional[BaseException] = error
+    while current is not None and len(reasons) < 4:
+        if str(current) and str(current) not in reasons:
+            reasons.append(str(current))
+        current = current.__cause__ or current.__context__
+    return ": ".join(reasons) or type(error).__name__

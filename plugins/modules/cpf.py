@@ -224,6 +224,7 @@ from ansible.module_utils.basic import AnsibleModule  # type: ignore[import-unty
 from ansible_collections.irisops.iris.plugins.module_utils import cpf_catalog
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import (
     ACTIONS_SECTION, CpfDocument, CpfError, check_cpf_path, directory_lock, replace_file_verified)
+from ansible_collections.irisops.iris.plugins.module_utils.durable import error_chain
 from ansible_collections.irisops.iris.plugins.module_utils.file_attributes import apply_file_attributes
 from ansible_collections.irisops.iris.plugins.module_utils.iris_control import IrisControl, IrisControlError, find_iris_bin
 from ansible_collections.irisops.iris.plugins.module_utils.secret_keys import MASK, is_secret_key, masked
@@ -452,7 +453,7 @@ class CpfEdit(object):
             try:
                 self.result["backup_file"] = self.module.backup_local(self.path)
             except Exception as error:  # ansible-core raises a bare Exception with the OSError as its cause
-                raise CpfError("cannot keep a backup copy: %s; nothing was changed" % describe(error)) from None
+                raise CpfError("cannot keep a backup copy: %s; nothing was changed" % error_chain(error)) from None
         unsafe_writes = self.module.params["unsafe_writes"]
         try:
             replace_file_verified(self.path, original, updated, self.move, self.verify,
@@ -460,14 +461,14 @@ class CpfEdit(object):
         except CpfError as error:
             raise CpfError("%s; the previous content was restored" % error) from None
         except (MoveFailed, OSError) as error:
-            raise CpfError("cannot replace the file: %s; %s" % (describe(error), self.state_of_file(original))) from None
+            raise CpfError("cannot replace the file: %s; %s" % (error_chain(error), self.state_of_file(original))) from None
 
     def move(self, source: str, destination: str) -> None:
         """atomic_move honouring unsafe_writes (in-place write when a rename cannot be done, e.g. a bind mount)."""
         try:
             self.module.atomic_move(source, destination, unsafe_writes=self.module.params["unsafe_writes"])
         except Exception as error:  # ansible-core raises a bare Exception with the OSError as its cause
-            raise MoveFailed(describe(error)) from None
+            raise MoveFailed(error_chain(error)) from None
 
     def state_of_file(self, original: bytes) -> str:
         """After a failed write: say honestly whether the file still holds its previous bytes."""
@@ -481,17 +482,6 @@ class CpfEdit(object):
 
 class MoveFailed(Exception):
     """atomic_move could not put the new content in place."""
-
-
-def describe(error: BaseException) -> str:
-    """An error's message followed by those of its causes ('Could not replace ...: [Errno 1] Operation not permitted')."""
-    reasons: List[str] = []
-    current: Optional[BaseException] = error
-    while current is not None and len(reasons) < 4:
-        if str(current) and str(current) not in reasons:
-            reasons.append(str(current))
-        current = current.__cause__ or current.__context__
-    return ": ".join(reasons) or type(error).__name__
 
 
 def content_diff(path: str, original: bytes, document: CpfDocument, attributes: Optional[Dict[str, Any]]) -> Any:

@@ -273,6 +273,7 @@ from ansible.module_utils.basic import AnsibleModule  # type: ignore[import-unty
 from ansible_collections.irisops.iris.plugins.module_utils import iris_log, sysctl
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument
 from ansible_collections.irisops.iris.plugins.module_utils.cpf_catalog import estimate_shared_memory
+from ansible_collections.irisops.iris.plugins.module_utils.durable import error_chain
 from ansible_collections.irisops.iris.plugins.module_utils.file_attributes import apply_file_attributes
 from ansible_collections.irisops.iris.plugins.module_utils.iris_control import (
     Instance, IrisControl, IrisControlError, find_iris_bin)
@@ -606,8 +607,14 @@ def persist(module: AnsibleModule, plan: Plan) -> Optional[str]:
         return None
     real_path = os.path.realpath(plan.file_path)
     temp_path = sysctl.write_temp_beside(real_path, plan.file_after)
-    backup_file = module.backup_local(real_path) if module.params["backup"] and plan.file_before is not None else None
-    module.atomic_move(temp_path, real_path, unsafe_writes=module.params["unsafe_writes"])
+    try:
+        backup_file = module.backup_local(real_path) if module.params["backup"] and plan.file_before is not None else None
+        module.atomic_move(temp_path, real_path, unsafe_writes=module.params["unsafe_writes"])
+    except Exception as exc:  # ansible-core raises a bare Exception with the OSError as its cause
+        raise sysctl.SysctlError("cannot replace %s: %s" % (real_path, error_chain(exc))) from None
+    finally:
+        if os.path.lexists(temp_path):
+            os.unlink(temp_path)
     return backup_file or None
 
 

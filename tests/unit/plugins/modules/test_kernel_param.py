@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
+import subprocess
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -383,3 +385,19 @@ def test_unknown_file_owner_is_refused_before_any_change(host: Host, option: str
     assert result["failed"] and result["msg"] == "%s: 'no-such-kernel-param-user' does not exist on this host; nothing changed" % option
     assert host.runtime("vm.swappiness") == "60\n" and not host.conf.exists()
     assert run(host, name="vm.swappiness", value=5, **{option: "root"})["changed"] is True
+
+
+def test_immutable_sysctl_file_fails_cleanly_and_restores_the_runtime_value(host: Host) -> None:
+    host.conf.write_bytes(b"vm.swappiness = 60\n")
+    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(host.conf)], capture_output=True,
+                                                       check=False).returncode:
+        pytest.skip("chattr +i is not supported here (needs root and ext4/xfs/btrfs)")
+    try:
+        result = run(host, name="vm.swappiness", value=5)
+    finally:
+        subprocess.run(["chattr", "-i", str(host.conf)], check=True)
+    assert result["failed"] is True and "exception" not in result
+    assert result["msg"].startswith("cannot replace %s: " % host.conf) and "Operation not permitted" in result["msg"]
+    assert result["msg"].endswith("; file left as it was, runtime value restored to '60'")
+    assert host.runtime("vm.swappiness") == "60\n" and host.conf.read_bytes() == b"vm.swappiness = 60\n"
+    assert sorted(path.name for path in host.sysctl_dir.iterdir()) == [CONF]
