@@ -70,6 +70,7 @@ class ParameterSpec(object):
     def target(self) -> str:
         return "[%s] %s" % (self.section, self.name)
 
+
 def _int(section: str, name: str, minimum: int, maximum: int, default: str, restart: bool, **extra: object) -> ParameterSpec:
     return ParameterSpec(section=section, name=name, kind=INT, minimum=minimum, maximum=maximum, default=default,
                          requires_restart=restart, **extra)  # type: ignore[arg-type]

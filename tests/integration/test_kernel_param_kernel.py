@@ -15,14 +15,12 @@ How the privileged cases are made real while the tests run as root:
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import socket
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, Sequence
 
 import pytest
 from ansible.module_utils.common import warnings as ansible_warnings

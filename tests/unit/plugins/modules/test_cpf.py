@@ -399,8 +399,8 @@ def test_cpf_info_masks_license_id(secret_cpf: Path) -> None:
 
 @pytest.fixture
 def immutable_cpf(cpf: Path) -> Iterator[Path]:
-    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(cpf)], capture_output=True,
-                                                       check=False).returncode:
+    chattr = subprocess.run(["chattr", "+i", str(cpf)], capture_output=True, check=False) if shutil.which("chattr") else None
+    if chattr is None or chattr.returncode:
         pytest.skip("chattr +i is not supported here (needs root and ext4/xfs/btrfs)")
     try:
         yield cpf

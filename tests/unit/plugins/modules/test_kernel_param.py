@@ -389,8 +389,9 @@ def test_unknown_file_owner_is_refused_before_any_change(host: Host, option: str
 
 def test_immutable_sysctl_file_fails_cleanly_and_restores_the_runtime_value(host: Host) -> None:
     host.conf.write_bytes(b"vm.swappiness = 60\n")
-    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(host.conf)], capture_output=True,
-                                                       check=False).returncode:
+    chattr = subprocess.run(["chattr", "+i", str(host.conf)], capture_output=True, check=False) \
+        if shutil.which("chattr") else None
+    if chattr is None or chattr.returncode:
         pytest.skip("chattr +i is not supported here (needs root and ext4/xfs/btrfs)")
     try:
         result = run(host, name="vm.swappiness", value=5)
