@@ -35,6 +35,10 @@ attributes:
       - Returns the would-be O(ignore:tool_result) with C(dry_run=true) and the would-be diff.
   diff_mode:
     support: full
+    details:
+      - The content before and after with secret values (C([Startup] PasswordHash), C(LicenseID), every key of the
+        redaction list) masked, in check mode too. When file attributes (O(mode), O(owner), ...) differ as well, a list
+        of the content diff and the attributes diff.
   idempotent:
     support: full
   platform:
@@ -60,12 +64,15 @@ options:
   value:
     description:
       - Value to set. Required with O(parameter) when O(state=present).
-      - Normalised by the catalog (C(064) is C(64)); line breaks and control characters are refused.
+      - Normalised by the catalog (C(064) is C(64)); line breaks, control characters and C(//) at the start or after a
+        space (the CPF would read the rest as a comment) are refused before anything is written.
     type: str
   current_value:
     description:
-      - The value the file is expected to hold now. When the file holds something else (or the parameter is
-        absent), the module fails without changing anything and reports both values.
+      - The value the file is expected to hold now. A file that already holds O(value) (or, with O(state=absent), no
+        longer has the parameter) counts as already applied, ok and unchanged, so a re-run is green.
+      - When the file holds anything else (or the parameter is absent), the module fails without changing anything
+        and reports the file's value, O(current_value) and O(value).
     type: str
   state:
     description:
@@ -125,6 +132,10 @@ options:
     default: 60
 notes:
   - Concurrent runs of this module on the same directory are serialised with an advisory lock.
+  - A backup or a replacement that the filesystem refuses (read-only directory, C(chattr +i), EACCES) fails with the
+    path and the reason and leaves the file as it was. With O(unsafe_writes=true) a CPF whose directory refuses new
+    files is written in place.
+  - File attributes (O(mode), O(owner), O(group), SELinux) are compared in check mode too.
 seealso:
   - module: irisops.iris.cpf_info
 """
@@ -199,11 +210,11 @@ valid:
   returned: when O(validate_only=true)
   type: bool
 current_value:
-  description: The expected value given in O(current_value) when it did not match.
+  description: The expected value given in O(current_value) when it did not match (secrets are masked).
   returned: on a current_value mismatch
   type: str
 file_value:
-  description: The value the file holds when it did not match O(current_value) (null = absent).
+  description: The value the file holds when it did not match O(current_value) (null = absent; secrets are masked).
   returned: on a current_value mismatch
   type: str
 tool_result:
