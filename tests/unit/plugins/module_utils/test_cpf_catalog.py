@@ -150,3 +150,14 @@ def test_estimate_of_an_empty_cpf_uses_documented_defaults() -> None:
 def test_estimate_refuses_an_unreadable_value() -> None:
     with pytest.raises(ValueError, match=r"cannot size shared memory: \[config\] gmheap: 'big' is not an integer"):
         estimate_shared_memory(CpfDocument.parse(b"[config]\nglobals=0,0,100,0,0,0\ngmheap=big\n"))
+
+
+@pytest.mark.parametrize("section,parameter,value", [
+    ("SQL", "LockThreshold", "5000 // raised by ops"),
+    ("Startup", "SystemMode", "LIVE //"),
+    ("Journal", "CurrentDirectory", "// /jrn/"),
+    ("Databases", "USER", "/db/user/ // note"),
+])
+def test_values_the_cpf_would_read_as_a_comment_are_refused(section: str, parameter: str, value: str) -> None:
+    with pytest.raises(ValueError, match="must not contain '//' at its start or after a space"):
+        cpf_catalog.check_setting(section, parameter, value)
