@@ -24,7 +24,7 @@ description:
     HTTP 2xx. What is still unacknowledged after the retries (or when the run is killed) is sent first by the next
     run. When one request exhausts its retries the endpoint is considered down and the remaining messages stay in
     the spool without further attempts.
-  - A spool file whose last line was cut short (a kill or a crash during a write) is repaired when the run starts:
+  - A spool file whose last line was cut short (a kill or a crash during a write) is repaired when the run starts;
     the fragment is moved to C(<file>.quarantine-<time>-<n>) beside it and reported in RV(quarantined) and a warning.
     Such a fragment was never fully fsync'd, so its message was never sent nor reported as spooled. Unreadable
     journal lines are quarantined the same way, never dropped silently.

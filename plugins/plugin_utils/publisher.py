@@ -55,7 +55,7 @@ BATCH_MEDIA_TYPE = "application/x-ndjson"
 # A journal record is {"k":"<key>","m":<message JSON>}; the message's bytes start at this offset.
 _RECORD_HEAD = b'{"k":"'
 _RECORD_BODY_AT = len(_RECORD_HEAD) + KEY_LENGTH + len(b'","m":')
-_TRACE_ID_FIELD = frozenset({"trace_id"})
+_TRACE_ID_FIELD = {"trace_id"}
 _KEY_PATTERN = re.compile(r"^[0-9a-f]{%d}$" % KEY_LENGTH)
 
 
@@ -318,7 +318,7 @@ def _parse_record(line: bytes) -> Optional[SpooledMessage]:
     body = line[_RECORD_BODY_AT:-1] if exact else json.dumps(message, ensure_ascii=False,
                                                                separators=(",", ":")).encode("utf-8")
     trace_id = message.get("trace_id")
-    return SpooledMessage(key, body, trace_id if is_trace_id(trace_id) else "", message.get("severity"),
+    return SpooledMessage(key, body, str(trace_id) if is_trace_id(trace_id) else "", message.get("severity"),
                           message.get("category"))
 
 
