@@ -202,7 +202,7 @@ def safe_endpoint(endpoint: str) -> str:
 
 
 def _given_trace_id(message: IRISMessage | Mapping[str, Any]) -> Optional[Any]:
-    if type(message) is dict:  # the common case first: an isinstance check against Mapping costs microseconds
+    if isinstance(message, dict):  # the common case first: an isinstance check against Mapping costs microseconds
         return message.get("trace_id")
     if isinstance(message, IRISMessage):
         return message.trace_id if "trace_id" in message.model_fields_set else None
@@ -237,7 +237,7 @@ def prepare_messages(messages: Sequence[IRISMessage | Mapping[str, Any]], trace_
     for index, message in enumerate(messages):
         given = _given_trace_id(message)
         try:
-            if type(message) is dict or isinstance(message, Mapping):
+            if isinstance(message, (dict, Mapping)):
                 model = validate(message if given is not None else dict(message, trace_id=trace_id))
             elif isinstance(message, IRISMessage):
                 model = message
@@ -315,8 +315,10 @@ def _parse_record(line: bytes) -> Optional[SpooledMessage]:
         return None
     # Keep the journaled bytes so a redelivery is byte-identical; older records get re-serialised.
     exact = line.startswith(_RECORD_HEAD + key.encode("ascii") + b'","m":')
-    body = line[_RECORD_BODY_AT:-1] if exact else json.dumps(message, ensure_ascii=False,
-                                                               separators=(",", ":")).encode("utf-8")
+    if exact:
+        body = line[_RECORD_BODY_AT:-1]
+    else:
+        body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     trace_id = message.get("trace_id")
     return SpooledMessage(key, body, str(trace_id) if is_trace_id(trace_id) else "", message.get("severity"),
                           message.get("category"))
@@ -355,8 +357,8 @@ class Spool(object):
 
     def _quarantine(self, source: str, data: bytes, reason: str) -> dict[str, Any]:
         """Keep ``data`` cut from ``source`` in a side file (synced before the source is changed)."""
-        target = self.directory / ("%s.quarantine-%s-%d" % (source, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()),
-                                                             time.time_ns() % 10**9))
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        target = self.directory / ("%s.quarantine-%s-%d" % (source, stamp, time.time_ns() % 10**9))
         descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "wb") as stream:
             stream.write(data)
@@ -422,9 +424,9 @@ class Spool(object):
             self._ack_fd = None
 
     def dead_letter(self, items: Sequence[SpooledMessage], status: int, reason: str) -> None:
+        reason_json = json.dumps(reason).encode("utf-8")
         _append(self.directory / REJECTED, b"".join(
-            b'{"k":"%s","status":%d,"reason":%s,"m":%s}\n' % (item.key.encode("ascii"), status,
-                                                            json.dumps(reason).encode("utf-8"), item.body)
+            b'{"k":"%s","status":%d,"reason":%s,"m":%s}\n' % (item.key.encode("ascii"), status, reason_json, item.body)
             for item in items))
 
     def compact(self, remaining: Sequence[SpooledMessage]) -> int:

@@ -81,7 +81,8 @@ def test_refused_messages_are_undelivered_too(sink: HttpSink, tmp_path: Path) ->
     assert (result["sent"], result["refused"], result["failed"], result["tool_result"]["status"]) == (1, 1, True, "partial")
     assert "rejected.ndjson" in result["msg"] and result["latency_ms"]["p50"] is not None
     sink.fail_next(1, status=422)
-    warned = run_action(**dict(args, spool_dir=str(tmp_path / "b"), undelivered="warn"))
+    args.update(spool_dir=str(tmp_path / "b"), undelivered="warn")
+    warned = run_action(**args)
     assert not warned.get("failed") and warned["refused"] == 1
 
 
