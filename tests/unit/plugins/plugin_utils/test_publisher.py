@@ -208,25 +208,28 @@ def test_torn_journal_tail_is_quarantined_not_merged_and_nothing_durable_is_lost
     """Regression (issue 17): the next run's append glued onto a torn line and compaction dropped that message."""
     durable, cut_off, later = make_messages(300), make_messages(1, start=300), make_messages(20, start=301)
     spool_dir = tmp_path / "spool"
-    down = HttpSink()  # never started: connection refused, every message stays journaled (acknowledged durable)
+    sink = HttpSink()  # not started yet: connection refused, every message stays journaled
     try:
-        first = pub.publish(config(spool_dir, down.url, max_attempts=1), durable)
-    finally:
-        down.close()
-    assert first.spooled == 300
-    # A run killed in the middle of its group commit: half a record, no newline.
-    record = spooled(cut_off)[0].record()
-    fragment = record[:len(record) // 2]
-    with open(spool_dir / pub.JOURNAL, "ab") as stream:
-        stream.write(fragment)
-    with HttpSink() as sink:
-        report = pub.publish(config(spool_dir, sink.url), cut_off + later)  # the re-run hands the same input again
+        first = pub.publish(config(spool_dir, sink.url, max_attempts=1), durable)
+        assert first.spooled == 300
+        # A run killed in the middle of its group commit: half a record, no newline.
+        record = spooled(cut_off)[0].record()
+        fragment = record[:len(record) // 2]
+        with open(spool_dir / pub.JOURNAL, "ab") as stream:
+            stream.write(fragment)
+        # The re-run hands the same input again while the sink is still down: every message must stay spooled.
+        second = pub.publish(config(spool_dir, sink.url, max_attempts=1), cut_off + later)
+        assert (second.backlog, second.sent, second.spooled) == (300, 0, 321)
+        [repair] = second.quarantined
+        assert (repair["file"], repair["bytes"]) == (pub.JOURNAL, len(fragment))
+        assert Path(repair["quarantine"]).read_bytes() == fragment
+        sink.up()
+        third = pub.publish(config(spool_dir, sink.url), [])
+        assert (third.sent, third.spooled, third.quarantined) == (321, 0, [])
         assert sink.unique_keys() == keys_of(durable + cut_off + later)
-    assert (report.backlog, report.sent, report.spooled, report.refused) == (300, 321, 0, 0)
-    [repair] = report.quarantined
-    assert (repair["file"], repair["bytes"]) == (pub.JOURNAL, len(fragment))
-    assert Path(repair["quarantine"]).read_bytes() == fragment
-    assert (spool_dir / pub.JOURNAL).read_bytes() == b""
+        assert (spool_dir / pub.JOURNAL).read_bytes() == b""
+    finally:
+        sink.close()
 
 
 def test_journal_cut_mid_record_keeps_every_complete_record(tmp_path: Path) -> None:
