@@ -19,8 +19,9 @@ description:
   - Retries connection errors, timeouts and HTTP 408, 425, 429, 500, 502, 503 and 504 with exponential backoff
     (O(backoff_base) times 1, 2, 4 ... plus up to O(backoff_base) of random jitter; a longer C(Retry-After) wins).
     Other HTTP 4xx answers are final; those messages are written to C(rejected.ndjson) in the spool.
-  - B(Durable spool.) The new messages of a run are appended to a journal in O(spool_dir) as one group (one write,
-    one fsync) before any of them is sent; a message leaves the journal only after the endpoint acknowledged it with
+  - B(Durable spool.) The new messages of a run are appended to a journal in O(spool_dir) in group-commit windows (one
+    write and one fsync per window of up to 8192 messages), and no message is sent before the fsync of its window
+    returned; a message leaves the journal only after the endpoint acknowledged it with
     HTTP 2xx. What is still unacknowledged after the retries (or when the run is killed) is sent first by the next
     run. When one request exhausts its retries the endpoint is considered down and the remaining messages stay in
     the spool without further attempts.

@@ -4,8 +4,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """At-least-once HTTP publisher of IRISMessage JSON with a durable spool (controller side).
 
-A run validates every message, then writes the new ones to the spool journal as one group: one append, one
-fsync. Nothing is sent (or reported as safe) before that fsync returned. The idempotency key of a message is
+A run validates every message, then writes the new ones to the spool journal in group-commit windows: one
+append and one fsync per window (the first window fills every connection once, each next one doubles). No
+message is sent (or reported as safe) before the fsync of its window returned; sending one window overlaps
+committing the next. The idempotency key of a message is
 appended to the ack log once the sink answered 2xx. A run first sends what earlier runs left unacknowledged, so
 killing the publisher at any moment loses nothing; a message may be delivered twice, always with the same
 ``Idempotency-Key`` and the same body, so the receiver can drop the duplicate.
@@ -49,6 +51,8 @@ LOCK = "spool.lock"
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 # Header values must stay under aiohttp's default 8190-byte field limit: 100 keys of 32 hex + commas.
 MAX_BATCH_SIZE = 100
+# The largest group-commit window, in messages (a few MB of journal per fsync).
+COMMIT_MAX = 8192
 KEY_LENGTH = 32
 # A receiver that lists this media type in the Accept-Post header of its OPTIONS answer takes NDJSON batches.
 BATCH_MEDIA_TYPE = "application/x-ndjson"
@@ -409,7 +413,7 @@ class Spool(object):
                                 "%d unreadable journal lines" % len(lines))
 
     def journal(self, items: Sequence[SpooledMessage]) -> None:
-        """The group commit: every message of the run in one append and one fsync, before any is sent."""
+        """One group commit: the messages of a window in one append and one fsync; they are durable on return."""
         _append(self.directory / JOURNAL, b"".join(item.record() for item in items))
 
     def ack(self, keys: Iterable[str]) -> None:
@@ -488,6 +492,7 @@ class Publisher(object):
                                     batch_size=config.batch_size or 1)
         self._giving_up = False
         self._settled: set[str] = set()
+        self._journaled = 0
         self._batch_format: BatchFormat = config.batch_format
         self._base_headers: dict[str, str] = {}
         self._traceparents: dict[str, str] = {}
@@ -602,11 +607,11 @@ class Publisher(object):
         self._giving_up = True
         self._log("error", "publish_giving_up", problem=problem, messages=len(batch))
 
-    async def _worker(self, session: aiohttp.ClientSession, queue: asyncio.Queue[Sequence[SpooledMessage]]) -> None:
+    async def _worker(self, session: aiohttp.ClientSession,
+                      queue: asyncio.Queue[Optional[Sequence[SpooledMessage]]]) -> None:
         while True:
-            try:
-                batch = queue.get_nowait()
-            except asyncio.QueueEmpty:
+            batch = await queue.get()
+            if batch is None:
                 return
             try:
                 await self._send(session, batch)
@@ -638,18 +643,39 @@ class Publisher(object):
             return True  # aiohttp's default; no context to build for plain HTTP
         return ssl.create_default_context() if self.config.validate_certs else False
 
-    async def _run(self, items: Sequence[SpooledMessage]) -> None:
+    def _commit_windows(self, items: Sequence[SpooledMessage]) -> Iterator[Sequence[SpooledMessage]]:
+        """Group-commit windows: the first fills every connection once, each next one doubles, up to COMMIT_MAX.
+
+        One fsync per window; sending the first window overlaps writing and syncing the next.
+        """
+        size = self.report.batch_size * self.config.concurrency
+        start = 0
+        while start < len(items):
+            yield items[start:start + size]
+            start += size
+            size = min(size * 2, max(COMMIT_MAX, self.report.batch_size))
+
+    async def _run(self, backlog: Sequence[SpooledMessage], fresh: Sequence[SpooledMessage]) -> None:
         connector = aiohttp.TCPConnector(limit=self.config.concurrency, ssl=self._ssl())
         timeout = aiohttp.ClientTimeout(total=self.config.timeout)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
             self.report.batch_size = await self._negotiate_batch_size(session)
             self._prepare_headers()
-            queue: asyncio.Queue[Sequence[SpooledMessage]] = asyncio.Queue()
-            for batch in self._batches(items, self.report.batch_size):
+            queue: asyncio.Queue[Optional[Sequence[SpooledMessage]]] = asyncio.Queue()
+            for batch in self._batches(backlog, self.report.batch_size):  # journaled by earlier runs: durable
                 queue.put_nowait(batch)
-            workers = [asyncio.create_task(self._worker(session, queue))
-                       for unused in range(min(self.config.concurrency, queue.qsize()))]
-            await asyncio.gather(*workers)
+            workers = [asyncio.create_task(self._worker(session, queue)) for unused in range(self.config.concurrency)]
+            try:
+                for window in self._commit_windows(fresh):
+                    # Durable first (the fsync runs in a thread while earlier windows are being sent), then queued.
+                    await asyncio.to_thread(self.spool.journal, window)
+                    self._journaled += len(window)
+                    for batch in self._batches(window, self.report.batch_size):
+                        queue.put_nowait(batch)
+            finally:
+                for unused in workers:
+                    queue.put_nowait(None)
+                await asyncio.gather(*workers)
 
     def publish(self, messages: Iterable[IRISMessage | Mapping[str, Any]]) -> PublishReport:
         """Journal ``messages`` behind the spool's backlog, send everything, compact; returns the report.
@@ -676,11 +702,11 @@ class Publisher(object):
                     continue
                 queued.add(item.key)
                 fresh.append(item)
-            self.spool.journal(fresh)
             self._log("info", "publish_started", backlog=len(backlog), new=len(fresh))
-            items = backlog + fresh
-            if items:
-                asyncio.run(self._run(items))
+            if backlog or fresh:
+                asyncio.run(self._run(backlog, fresh))
+            # Only what was journaled can be spooled; a window never committed was never sent or reported either.
+            items = backlog + fresh[:self._journaled]
             remaining = [item for item in items if item.key not in self._settled]
             self.report.spooled = self.spool.compact(remaining)
             self._log_outcome("warning", remaining, "spooled", latency_ms=None, spool_dir=str(self.spool.directory))

@@ -262,22 +262,30 @@ def test_unreadable_journal_lines_and_torn_acks_are_quarantined_and_reported(tmp
     assert by_file[pub.ACKED]["bytes"] == 7
 
 
-def test_one_group_commit_per_run_before_the_first_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The journal is fsync'd once per run whatever the message count, and before anything is sent."""
-    real_fsync = pub.os.fsync
-    calls: List[int] = []
+def test_group_commit_windows_are_durable_before_they_are_sent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One journal fsync per commit window (they double: never one per message), and no message is handed to the
+    sender before the fsync of its window returned."""
+    durable: set[str] = set()
+    windows: List[int] = []
+    sent_before_durable: List[str] = []
+    real_journal, real_send = pub.Spool.journal, pub.Publisher._send
+
+    def journal(spool: pub.Spool, items: List[pub.SpooledMessage]) -> None:
+        real_journal(spool, items)  # returns once the window's fsync returned
+        windows.append(len(items))
+        durable.update(item.key for item in items)
+
+    async def send(publisher: pub.Publisher, session: Any, batch: List[pub.SpooledMessage]) -> None:
+        sent_before_durable.extend(item.key for item in batch if item.key not in durable)
+        await real_send(publisher, session, batch)
+
+    monkeypatch.setattr(pub.Spool, "journal", journal)
+    monkeypatch.setattr(pub.Publisher, "_send", send)
     with HttpSink() as sink:
-        def counting_fsync(descriptor: int) -> None:
-            calls.append(len(sink.received))
-            real_fsync(descriptor)
-        monkeypatch.setattr(pub.os, "fsync", counting_fsync)
-        pub.publish(config(tmp_path / "a", sink.url, batch_size=1), make_messages(10))
-        small = list(calls)
-        calls.clear()
-        sink.received.clear()
-        pub.publish(config(tmp_path / "b", sink.url, batch_size=1), make_messages(500, start=10))
-    assert len(calls) == len(small)  # journal, compaction and directory syncs: none per message
-    assert calls[0] == 0 and small[0] == 0  # the group commit came before the first request
+        report = pub.publish(config(tmp_path, sink.url, batch_size=1, concurrency=4), make_messages(3000))
+        assert sink.unique_keys() == durable
+    assert report.sent == 3000 and sent_before_durable == []
+    assert windows[:4] == [4, 8, 16, 32] and sum(windows) == 3000 and len(windows) == 10
 
 
 def test_every_message_of_a_run_carries_the_run_trace_id(sink: HttpSink, tmp_path: Path) -> None:
