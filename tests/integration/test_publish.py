@@ -49,7 +49,7 @@ def write_ndjson(path: Path, messages: List[Dict[str, Any]]) -> Path:
 
 
 def expected_keys(messages: List[Dict[str, Any]]) -> set[str]:
-    return {pub.idempotency_key(pub.to_message_dict(message)) for message in messages}
+    return {pub.idempotency_key(message) for message in messages}
 
 
 def wait_until(condition: Any, timeout: float) -> None:
