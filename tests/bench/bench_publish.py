@@ -130,10 +130,10 @@ def main() -> None:
     for name, (bare, published) in figures.items():
         size = 1 if name == "single" else BATCH_SIZE
         ratio = published[0] / bare[0]
+        verdict = "met" if ratio >= GOALS[name] else "NOT met"
         print("%-7s (%3d per request): bare aiohttp loop %8.0f msg/s, publisher %8.0f msg/s, ratio %.2f "
-              "(goal >= %.1f: %s); CPU ratio %.2f" % (name, size, bare[0], published[0], ratio, GOALS[name],
-                                                     "met" if ratio >= GOALS[name] else "NOT met",
-                                                     published[1] / bare[1]))
+              "(goal >= %.1f: %s); CPU ratio %.2f"
+              % (name, size, bare[0], published[0], ratio, GOALS[name], verdict, published[1] / bare[1]))
 
 
 if __name__ == "__main__":
