@@ -72,7 +72,10 @@ class IRISMessage(StrictModel):
     text: str = Field(description="Message text; continuation lines joined with newlines.")
     instance: Optional[InstanceName] = None
     host: Optional[str] = Field(default=None, max_length=253)
-    trace_id: TraceId = Field(default_factory=new_trace_id)
+    trace_id: TraceId = Field(default_factory=new_trace_id, description=(
+        "W3C trace id of the run that published the message: every message a publication run accepts carries that "
+        "run's trace id (also sent as traceparent); receivers correlate by this field. A redelivery keeps it. "
+        "Not part of the Idempotency-Key."))
 
     @field_serializer("timestamp")
     def _millisecond_timestamp(self, value: datetime) -> str:
