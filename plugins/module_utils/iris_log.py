@@ -40,6 +40,10 @@ HEADER_WITHOUT_STAMP = re.compile(r"^\s*\d\s+\[[\w.]+\](\s|$)", re.ASCII)
 # Spelled out (not \w + re.ASCII) so the JSON Schema generated from it means the same in any regex engine.
 CATEGORY_PATTERN = re.compile(r"^[A-Za-z0-9_.]+$")
 TIMESTAMP_PATTERN = re.compile(r"^(\d{2})/(\d{2})/(\d{2})-(\d{2}):(\d{2}):(\d{2}):(\d{3})$", re.ASCII)
+# What a written line must not contain: C0 controls (NUL, TAB, ESC of terminal escape sequences, a CR that
+# lets a viewer overwrite the line with a forged one), DEL, C1 controls (NEL U+0085 included) and the Unicode
+# line and paragraph separators (str.splitlines, editors and log viewers break lines there).
+UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 SEVERITY_NAMES = {0: "info", 1: "warning", 2: "severe", 3: "fatal"}
 SEVERITY_BY_NAME = dict((name, number) for number, name in SEVERITY_NAMES.items())
@@ -142,6 +146,20 @@ def parse_severity(value: Union[int, str]) -> int:
     return value
 
 
+def unprintable_reason(value: str) -> Optional[str]:
+    """Why ``value`` is not one printable line (None when it is): the first control or separator character."""
+    match = UNPRINTABLE.search(value)
+    if match is None:
+        return None
+    return "contains control character U+%04X at position %d (a messages.log line must be one printable line)" % (
+        ord(match.group()), match.start())
+
+
+def printable(value: str) -> str:
+    """``value`` with every control and line-separator character escaped (``\\x1b``, ``\\u2028``), for reports."""
+    return UNPRINTABLE.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), value)
+
+
 def validate_fields(pid: int, severity: int, category: str, text: str, continuation: Iterable[str] = ()) -> None:
     """Raise LogFormatError naming the field when a value cannot be written so that it reads back the same."""
     if isinstance(pid, bool) or not isinstance(pid, int) or pid < 0:
@@ -150,11 +168,17 @@ def validate_fields(pid: int, severity: int, category: str, text: str, continuat
         raise LogFormatError("severity: must be 0-3, got %r" % (severity,))
     if not CATEGORY_PATTERN.match(category):
         raise LogFormatError("category: must be letters, digits, '_' and '.' like 'Generic.Event', got %r" % category)
-    if "\n" in text or text.endswith("\r"):
+    if "\n" in text:
         raise LogFormatError("text: must be a single line; pass further lines as continuation")
+    reason = unprintable_reason(text)
+    if reason:
+        raise LogFormatError("text: %s" % reason)
     for index, line in enumerate(continuation):
-        if "\n" in line or line.endswith("\r"):
+        if "\n" in line:
             raise LogFormatError("continuation[%d]: must be a single line" % index)
+        reason = unprintable_reason(line)
+        if reason:
+            raise LogFormatError("continuation[%d]: %s" % (index, reason))
         reason = "starts like an entry header" if LOOKS_LIKE_HEADER.match(line) else _wrapped_header_reason(line)
         if reason:
             raise LogFormatError("continuation[%d]: would not read back as a continuation line: %s" % (index, reason))
