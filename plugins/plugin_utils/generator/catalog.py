@@ -79,8 +79,7 @@ def _db_dir(session: Session, values: MutableMapping[str, str]) -> str:
 
 
 def _license_use(session: Session, values: MutableMapping[str, str]) -> str:
-    units = session.rng.choice((5, 8, 25, 100, 200))
-    values["units"] = str(units)
+    units = session.profile.license_units
     return str(units - session.rng.randint(0, max(1, units // 10)))
 
 
@@ -104,12 +103,6 @@ def _heap_request_kb(session: Session, values: MutableMapping[str, str]) -> str:
     return str(session.rng.randint(64, 4096))
 
 
-def _max_server_conn(session: Session, values: MutableMapping[str, str]) -> str:
-    limit = session.rng.choice((1, 2, 4, 8))
-    values["sessions"] = str(limit)
-    return str(limit)
-
-
 COMMON_PARAMS: Dict[str, ValueFn] = {
     "journal_file": _journal_file,
     "next_journal_file": _next_journal_file,
@@ -120,6 +113,9 @@ COMMON_PARAMS: Dict[str, ValueFn] = {
 }
 
 C = MessageCategory
+# The emulator's line for an ECP application server refused at [config] MaxServerConn (no captured line exists).
+ECP_CLIENT_REFUSED = ("ECP connection from application server refused: this data server already serves "
+                      "MaxServerConn={max_server_conn} ECP clients ({max_server_conn} connected)")
 TEMPLATES: Tuple[Template, ...] = (
     # --- startup / shutdown -----------------------------------------------------------------
     Template("startup.banner", C.STARTUP, "Generic.Event", 0, "",
@@ -194,10 +190,9 @@ TEMPLATES: Tuple[Template, ...] = (
              "Global buffer setting requires attention.  Auto-selected 25% of total memory.",
              "real text of 'iris start' console output (unattributed zh article); its severity in messages.log "
              "is inferred from the '1 alert(s) during startup' that follows it"),
-    Template("config.max_server_conn", C.CONFIG, "Generic.Event", 2,
-             "Connection refused: maximum number of server connections (MaxServerConn={limit}) reached with "
-             "{sessions} active sessions", "emulator (the MaxServerConn fault the remediation loop fixes)",
-             process="superserver", params={"limit": _max_server_conn}),
+    Template("config.max_server_conn", C.CONFIG, "Generic.Event", 2, ECP_CLIENT_REFUSED,
+             "emulator (the MaxServerConn fault the remediation loop fixes: MaxServerConn is the ECP client limit)",
+             process="superserver"),
     Template("config.data_directory_failure", C.CONFIG, "Utility.Event", 3,
              "Error while moving data directories ERROR #5001: Cannot create target: {data_dir}config/",
              "real: startup-failure-moving-data-directories.log", weight=0.3),
@@ -218,7 +213,7 @@ TEMPLATES: Tuple[Template, ...] = (
              "this product or key.", "real: malformed/timestamp-and-pid-stripped.log (timestamp and pid restored by us)",
              process="license", weight=0.5),
     Template("license.units_low", C.LICENSE, "Generic.Event", 1,
-             "License units in use: {used} of {units}; new logins will fail when all units are consumed",
+             "License units in use: {used} of {license_units}; new logins will fail when all units are consumed",
              "docs: license unit consumption ($SYSTEM.License.LUConsumed); no captured line",
              params={"used": _license_use}),
     Template("license.limit_exceeded", C.LICENSE, "Generic.Event", 2,
@@ -248,10 +243,9 @@ TEMPLATES: Tuple[Template, ...] = (
              weight=0.3),
     # --- lock table -------------------------------------------------------------------------
     Template("lock.escalation", C.LOCK, "Generic.Event", 0,
-             "Lock escalation: process {pid} escalated to a table lock on {table} after {threshold} row locks",
+             "Lock escalation: process {pid} escalated to a table lock on {table} after {lock_threshold} row locks",
              "docs: LockThreshold (default 1000) lock escalation; no captured line", process=USER_PROCESS,
-             params={"table": _choice("SQLUser.Orders", "Sample.Person", "HS_Local.Encounter", "Ens.MessageHeader"),
-                     "threshold": _choice("1000", "1000", "5000")}),
+             params={"table": _choice("SQLUser.Orders", "Sample.Person", "HS_Local.Encounter", "Ens.MessageHeader")}),
     Template("lock.filling", C.LOCK, "Generic.Event", 1,
              "Lock table is {percent}% full ({used} of locksiz={locksiz} bytes in use)",
              "docs: lock table bounded by locksiz/gmheap; no captured line; the fill level only grows until it resets",
@@ -306,9 +300,9 @@ TEMPLATES: Tuple[Template, ...] = (
              "Mirror {mirror_name}: lost contact with the arbiter; automatic failover needs the backup to stay connected",
              "docs: Mirroring chapter (arbiter); no captured line", process="mirror"),
     Template("mirror.backup_lost", C.MIRROR, "Generic.Event", 2,
-             "Mirror {mirror_name}: backup {mirror_peer} did not respond within the QoS timeout ({qos}ms); "
+             "Mirror {mirror_name}: backup {mirror_peer} did not respond within the QoS timeout ({mirror_qos_ms}ms); "
              "continuing without it", "docs: QOSTimeout (default 8000ms) in [Mirrors]; no captured line",
-             process="mirror", params={"qos": _choice("8000", "8000", "4000")}),
+             process="mirror"),
     Template("mirror.journal_behind", C.MIRROR, "Generic.Event", 1,
              "Mirror {mirror_name}: async member {mirror_peer} is {files} journal files behind the primary",
              "docs: Mirror Monitor (databases caught up on backup and async members); no captured line",
@@ -323,24 +317,22 @@ TEMPLATES: Tuple[Template, ...] = (
              "docs: [ECPServers] Name=Address,Port; no captured line", process="ecp"),
     Template("network.ecp_lost", C.NETWORK, "Generic.Event", 1,
              "ECP connection to data server {ecp_server} ({ecp_address}:{superserver_port}) lost; reconnecting every "
-             "{interval} seconds for up to {duration} seconds",
+             "{ecp_reconnect_interval} seconds for up to {ecp_reconnect_duration} seconds",
              "docs: [ECP] ClientReconnectInterval (5 s) / ClientReconnectDuration (1200 s); no captured line",
-             process="ecp", params={"interval": _choice("5", "5", "10"), "duration": _choice("1200", "1200", "600")}),
+             process="ecp"),
     Template("network.ecp_trouble", C.NETWORK, "Generic.Event", 2,
-             "ECP data server {ecp_server} has not responded for {seconds} seconds; connection is in trouble state",
-             "docs: [ECP] ServerTroubleDuration (default 60 s); no captured line", process="ecp",
-             params={"seconds": _choice("60", "60", "120")}),
+             "ECP data server {ecp_server} has not responded for {ecp_trouble_seconds} seconds; connection is in "
+             "trouble state", "docs: [ECP] ServerTroubleDuration (default 60 s); no captured line", process="ecp"),
     Template("network.ecp_failed", C.NETWORK, "Generic.Event", 3,
-             "ECP connection to data server {ecp_server} not restored within {duration} seconds; outstanding "
-             "requests failed", "docs: [ECP] ClientReconnectDuration; no captured line", process="ecp",
-             params={"duration": _choice("1200", "1200", "600")}, weight=0.3),
+             "ECP connection to data server {ecp_server} not restored within {ecp_reconnect_duration} seconds; "
+             "outstanding requests failed", "docs: [ECP] ClientReconnectDuration; no captured line", process="ecp",
+             weight=0.3),
     Template("network.license_server_unreachable", C.NETWORK, "Utility.Event", 2,
              "LMF error:  Could not connect to license server ({license_server},{license_port}).",
              "real: alerts-large-pages-journal-license.log", process="license", weight=0.5),
-    Template("network.connections_refused", C.NETWORK, "Generic.Event", 2,
-             "Connection refused: maximum number of server connections (MaxServerConn={limit}) reached with "
-             "{sessions} active sessions", "emulator (the MaxServerConn fault the remediation loop fixes)",
-             process="superserver", params={"limit": _max_server_conn}),
+    Template("network.ecp_clients_refused", C.NETWORK, "Generic.Event", 2, ECP_CLIENT_REFUSED,
+             "emulator (the MaxServerConn fault the remediation loop fixes: MaxServerConn is the ECP client limit)",
+             process="superserver"),
 )
 
 

@@ -51,6 +51,14 @@ class Profile:
     mirror_peer: str
     cpus: int
     locksiz: int
+    # Configuration the lines name; an instance has one value for a whole run.
+    max_server_conn: int  # [config] MaxServerConn: ECP clients this instance serves as a data server
+    license_units: int
+    lock_threshold: int  # [SQL] LockThreshold
+    mirror_qos_ms: int  # [Mirrors] QOSTimeout
+    ecp_reconnect_interval: int  # [ECP] ClientReconnectInterval, seconds
+    ecp_reconnect_duration: int  # [ECP] ClientReconnectDuration, seconds
+    ecp_trouble_seconds: int  # [ECP] ServerTroubleDuration
 
     @property
     def mgr_dir(self) -> str:
@@ -110,6 +118,13 @@ def random_profile(rng: random.Random, instance: Optional[str] = None) -> Profil
         mirror_peer=rng.choice(("IRIS-B", "NODE2", "MIRRORB")),
         cpus=rng.choice((2, 4, 8, 16, 32)),
         locksiz=rng.choice((65536, 1048576, 16777216)),
+        max_server_conn=rng.choice((1, 2, 4, 8)),
+        license_units=rng.choice((5, 8, 25, 100, 200)),
+        lock_threshold=rng.choice((1000, 1000, 5000)),
+        mirror_qos_ms=rng.choice((8000, 8000, 4000)),
+        ecp_reconnect_interval=rng.choice((5, 5, 10)),
+        ecp_reconnect_duration=rng.choice((1200, 1200, 600)),
+        ecp_trouble_seconds=rng.choice((60, 60, 120)),
     )
 
 
