@@ -367,6 +367,12 @@ class Renderer(object):
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        # Every rendered line is valid by construction (check_catalog proves each template; params are digits,
+        # fixed choices and these fields), so writers need not validate each line again: check the fields once.
+        for name, value in session.fields.items():
+            reason = iris_log.unprintable_reason(value)
+            if reason:
+                raise ValueError("%s: %s" % (name, reason))
         # Braces inside profile values must not be read as fields in the second pass.
         self._profile = _ProfileOnly((key, value.replace("{", "{{").replace("}", "}}"))
                                      for key, value in session.fields.items())

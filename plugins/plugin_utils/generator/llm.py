@@ -113,6 +113,13 @@ def resolve_api_key(option: Optional[str], base_url: Optional[str], environ: Opt
                           "on the controller" % API_KEY_ENV, [("api_key", "missing")])
 
 
+@lru_cache(maxsize=4)
+def shared_client(api_key: str, base_url: Optional[str], timeout: float, max_retries: int) -> openai.OpenAI:
+    """One client per process and settings: building one loads the CA bundle into a new TLS context (tens of
+    milliseconds, more than the rest of a request), and a kept client reuses its connections."""
+    return openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
+
+
 class Scrubber(object):
     """Removes the API key (and anything else secret-shaped) from text before it is raised or logged."""
 
@@ -219,15 +226,15 @@ class LLMBackend(object):
             raise ValidationError("count: engine=llm generates at most %d messages per run, got %d"
                                   % (MAX_LLM_COUNT, spec.request.count), [("count", "too large for engine=llm")])
         quotas = _split(spec.request.count, spec.categories)
-        with openai.OpenAI(api_key=self.settings.api_key, base_url=self.settings.base_url,
-                           timeout=self.settings.timeout, max_retries=self.settings.max_retries) as client:
-            for category, quota in quotas:
-                produced = 0
-                for entry in self._category(client, category, quota, spec.severities, session):
-                    produced += 1
-                    yield entry
-                if produced < quota:
-                    yield from self._fallback(category, quota - produced, spec.severities, session)
+        settings = self.settings
+        client = shared_client(settings.api_key, settings.base_url, settings.timeout, settings.max_retries)
+        for category, quota in quotas:
+            produced = 0
+            for entry in self._category(client, category, quota, spec.severities, session):
+                produced += 1
+                yield entry
+            if produced < quota:
+                yield from self._fallback(category, quota - produced, spec.severities, session)
 
     def _category(self, client: openai.OpenAI, category: MessageCategory, quota: int, severities: frozenset[int],
                   session: Session) -> Iterator[iris_log.LogEntry]:
@@ -303,8 +310,9 @@ class LLMBackend(object):
         continuation = entry.continuation
         if continuation:  # validation keeps only a journal switch's "Journaling switched to:" line
             continuation = ("Journaling switched to: %s" % session.journal_file(switch=True),)
-        return iris_log.LogEntry(timestamp, session.pid("llm:%d" % entry.pid), entry.severity,
-                                 entry.category, entry.text, continuation)
+        # make_entry validates every field: what the writer renders without checking again.
+        return iris_log.make_entry(timestamp, session.pid("llm:%d" % entry.pid), entry.severity,
+                                   entry.category, entry.text, continuation)
 
     def _fallback(self, category: MessageCategory, missing: int, severities: frozenset[int],
                   session: Session) -> Iterator[iris_log.LogEntry]:

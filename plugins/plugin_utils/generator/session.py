@@ -146,6 +146,7 @@ class Session(object):
         if not 0 <= jitter <= 1:
             raise ValueError("jitter: must be between 0 and 1, got %r" % jitter)
         self.rng = random.Random(seed)
+        self._random = self.rng.random
         self.profile = random_profile(self.rng, instance)
         self.fields = self.profile.template_fields()
         # messages.log has millisecond timestamps; JSON output must say the same instant as the log line.
@@ -193,8 +194,9 @@ class Session(object):
     def tick(self) -> datetime:
         """Advance the clock by one mean interval +- jitter in whole milliseconds (never backwards) and return it."""
         spread = self.mean_interval_ms * self.jitter
-        delay = self.mean_interval_ms + self.rng.uniform(-spread, spread)
-        return self._move(max(0.0, delay))
+        # random.uniform(-spread, spread) spelled out (the same draw and value, one call less per line).
+        delay = self.mean_interval_ms - spread + 2 * spread * self._random()
+        return self._move(delay if delay > 0.0 else 0.0)
 
     def advance(self, min_ms: int, max_ms: int) -> datetime:
         """Advance by a scenario step's own delay (startup lines follow each other within milliseconds)."""
@@ -202,7 +204,7 @@ class Session(object):
 
     def _move(self, delay_ms: float) -> datetime:
         self._elapsed_ms += delay_ms
-        self.now = self._start + timedelta(milliseconds=int(self._elapsed_ms))
+        self.now = self._start + timedelta(0, 0, 0, int(self._elapsed_ms))  # (days, s, us, ms): positional is cheaper
         return self.now
 
     def journal_file(self, switch: bool = False) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Dict, List, Tuple
 
 from ansible_collections.irisops.iris.plugins.module_utils import iris_log
@@ -48,6 +49,7 @@ class Rejected:
     reason: str
 
 
+@lru_cache(maxsize=None)
 def allowed_tags(category: MessageCategory) -> frozenset[str]:
     return GENERIC_TAGS | catalog.tags_for(category)
 
