@@ -15,7 +15,7 @@ description:
     severity, category and text; continuation lines (journal switch messages, the C(*** Recovery started) block)
     stay with the entry before them.
   - Filters by minimum severity, categories and time, and returns counts per severity and per category.
-  - Reads three forms of the same entries, told apart by the first line that starts an entry (RV(form)):
+  - Reads three forms of the same entries, told apart by the first line that starts an entry (see RV(form)),
     a plain C(messages.log); C(docker compose logs) output, whose C(service  | ) prefix is stripped (lines of other
     services are reported as malformed); and the structured log IRIS writes with structured logging on
     (C([Logging] Format=NVP), one C(when="..." pid=... level=... event=... text="...") line per entry, levels
