@@ -367,7 +367,8 @@ def detect_form(lines: Iterable[str]) -> Optional[LogForm]:
         prefix = COMPOSE_PREFIX.match(line)
         if prefix is not None and ENTRY_PATTERN.match(line[prefix.end():]):
             return LogForm(FORM_COMPOSE, prefix.group("service"))
-        if line.startswith("when=") and {"when", "pid", "level"} <= {m.group("name") for m in NVP_PAIR.finditer(line)}:
+        # host= and instance= may come first (irislogd -h / -i).
+        if NVP_PAIR.match(line) and {"when", "pid", "level"} <= {m.group("name") for m in NVP_PAIR.finditer(line)}:
             return LogForm(FORM_NVP)
     return None
 

@@ -341,6 +341,15 @@ def test_structured_nvp_lines_with_broken_fields_are_malformed_naming_the_field(
     assert reasons[2].startswith("structured (NVP) line: when: '2019-08-01 25:46:10.493' is not a valid date")
 
 
+def test_structured_nvp_lines_with_host_and_instance_first(tmp_path: Path) -> None:
+    """irislogd -h host -i instance adds those pairs; the documentation's lines are prefixed with them here."""
+    good = (FORMS / "structured-nvp-docs-example.log").read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "structured.log"
+    path.write_text("".join('host=iris-0 instance=IRIS %s\n' % line for line in good), encoding="utf-8")
+    result = run({"path": str(path), "min_severity": "warning"})
+    assert result["form"] == "structured-nvp" and len(result["entries"]) == 4 and result["malformed_count"] == 0
+
+
 @pytest.mark.parametrize("content, named", [
     ('{"when":"2019-08-01 18:43:02.216","pid":"8240","level":"SEVERE","event":"Utility.Event","text":"x"}\n',
      "structured log in JSON form ([Logging] Format=JSON), which is not read"),
