@@ -190,5 +190,6 @@ def main() -> None:
           % (statistics.median(ours) - statistics.median(bare), percentile(ours, 0.95) - percentile(bare, 0.95),
              statistics.median(own), percentile(own, 0.95), len(own)))
 
+
 if __name__ == "__main__":
     main()

@@ -308,8 +308,8 @@ def test_a_line_echoing_the_api_key_is_rejected_and_never_written(server: OpenAI
     (b"upstream connect error or disconnect/reset before headers", "text/plain"),
     (b"{\"choices\": [", "application/json"),  # cut-off JSON under a JSON content type
 ], ids=["html", "plain-text", "broken-json"])
-def test_a_200_reply_that_is_not_json_falls_back_naming_what_came_back(server: OpenAIServer, body: bytes,
-                                                                        content_type: str) -> None:
+def test_a_200_reply_that_is_not_json_falls_back_naming_what_came_back(
+        server: OpenAIServer, body: bytes, content_type: str) -> None:
     server.script(raw(body, content_type), raw(body, content_type))
     log = io.StringIO()
     entries, outcome = run_llm(server, count=3, max_attempts=2, log=log)
