@@ -229,6 +229,7 @@ from ansible_collections.irisops.iris.plugins.module_utils import iris_log
 from ansible_collections.irisops.iris.plugins.module_utils.iris_control import IrisControl, IrisControlError, find_iris_bin
 
 MALFORMED_REPORT_LIMIT = 100
+DETECT_READ_BYTES = 65536
 
 
 class EntryFilter(object):
@@ -286,7 +287,8 @@ def detect_form(stream: BinaryIO) -> Optional[iris_log.LogForm]:
     """The file's form from its first line that starts an entry; UnreadableLog when no line does (None: empty)."""
     stream.seek(0)
     first_line: Optional[str] = None
-    for raw in stream:
+    # Bounded reads: a file without line breaks must not be read whole into memory (a header fits easily).
+    for raw in iter(lambda: stream.readline(DETECT_READ_BYTES), b""):
         line = iris_log.decode_line(raw)
         if first_line is None and line.strip():
             first_line = line
