@@ -133,13 +133,23 @@ def parse_timestamp(value: str, tz: tzinfo = timezone.utc) -> datetime:
         raise LogFormatError("timestamp: %r is not a valid date and time (%s)" % (value, exc)) from None
 
 
+# The header as IRIS writes it: timestamp (month, day, 2-digit year, hour, minute, second, millisecond), pid,
+# severity, category. One %-format for the whole header: a header is written per generated line.
+TIMESTAMP_FORMAT = "%02d/%02d/%02d-%02d:%02d:%02d:%03d"
+HEADER_FORMAT = TIMESTAMP_FORMAT + " (%d) %d [%s]"
+
+
 def format_timestamp(value: datetime) -> str:
     """Datetime -> ``MM/DD/YY-HH:MM:SS:mmm`` in the datetime's own zone (sub-millisecond part dropped)."""
-    if not FIRST_YEAR <= value.year <= LAST_YEAR:
-        raise LogFormatError("timestamp: year %d cannot be written as a 2-digit IRIS year (%d-%d)"
-                             % (value.year, FIRST_YEAR, LAST_YEAR))
-    return "%02d/%02d/%02d-%02d:%02d:%02d:%03d" % (
+    _check_year(value.year)
+    return TIMESTAMP_FORMAT % (
         value.month, value.day, value.year % 100, value.hour, value.minute, value.second, value.microsecond // 1000)
+
+
+def _check_year(year: int) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise LogFormatError("timestamp: year %d cannot be written as a 2-digit IRIS year (%d-%d)"
+                             % (year, FIRST_YEAR, LAST_YEAR))
 
 
 def parse_severity(value: Union[int, str]) -> int:
@@ -195,9 +205,12 @@ def validate_fields(pid: int, severity: int, category: str, text: str, continuat
 
 
 def format_header(timestamp: datetime, pid: int, severity: int, category: str, text: str) -> str:
-    if text:
-        return "%s (%d) %d [%s] %s" % (format_timestamp(timestamp), pid, severity, category, text)
-    return "%s (%d) %d [%s]" % (format_timestamp(timestamp), pid, severity, category)
+    year = timestamp.year
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        _check_year(year)
+    header = HEADER_FORMAT % (timestamp.month, timestamp.day, year % 100, timestamp.hour, timestamp.minute,
+                              timestamp.second, timestamp.microsecond // 1000, pid, severity, category)
+    return header + " " + text if text else header
 
 
 def format_entry(entry: LogEntry) -> str:

@@ -45,7 +45,7 @@ class Template:
 
 
 def _ints(low: int, high: int) -> ValueFn:
-    return lambda session, _values: str(session.rng.randint(low, high))
+    return lambda session, _values: str(session.draw(low, high))
 
 
 def _choice(*options: str) -> ValueFn:
@@ -61,7 +61,7 @@ def _user_pid(session: Session, _values: MutableMapping[str, str]) -> str:
 
 
 def _job_id(session: Session, _values: MutableMapping[str, str]) -> str:
-    return "%08x" % (0x00020000 + session.rng.randint(1, 0x3ff))
+    return "%08x" % (0x00020000 + session.draw(1, 0x3ff))
 
 
 def _journal_file(session: Session, _values: MutableMapping[str, str]) -> str:
@@ -80,11 +80,11 @@ def _db_dir(session: Session, values: MutableMapping[str, str]) -> str:
 
 def _license_use(session: Session, values: MutableMapping[str, str]) -> str:
     units = session.profile.license_units
-    return str(units - session.rng.randint(0, max(1, units // 10)))
+    return str(units - session.draw(0, max(1, units // 10)))
 
 
 def _lock_demand(session: Session, values: MutableMapping[str, str]) -> str:
-    return str(session.profile.locksiz + session.rng.randint(1, 64) * 1024)
+    return str(session.profile.locksiz + session.draw(1, 64) * 1024)
 
 
 def _counter(name: str, start: Tuple[int, int], step: Tuple[int, int], maximum: int) -> ValueFn:
@@ -100,7 +100,7 @@ def _heap_kb(session: Session, values: MutableMapping[str, str]) -> str:
 
 
 def _heap_request_kb(session: Session, values: MutableMapping[str, str]) -> str:
-    return str(session.rng.randint(64, 4096))
+    return str(session.draw(64, 4096))
 
 
 COMMON_PARAMS: Dict[str, ValueFn] = {

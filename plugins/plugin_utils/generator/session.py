@@ -161,6 +161,11 @@ class Session(object):
         self._sfn = 0
         self._counters: Dict[str, int] = {}
 
+    def draw(self, low: int, high: int) -> int:
+        """A whole number from ``low`` to ``high`` inclusive, from the run's generator. random.randint does the same
+        with rejection sampling over several Python calls, a tenth of the engine's time per line."""
+        return low + int(self._random() * (high - low + 1))
+
     def restart(self) -> None:
         """The instance starts again: new PIDs for every daemon, databases mounted from SFN 0, counters reset."""
         self._pids.clear()
@@ -184,7 +189,7 @@ class Session(object):
         held = set(self._pids.values())
         pid = self._last_pid
         while True:
-            pid += self.rng.randint(*PID_GAP)
+            pid += self.draw(*PID_GAP)
             if pid > high:
                 pid = low + (pid - high - 1)
             if pid not in held:
@@ -200,7 +205,7 @@ class Session(object):
 
     def advance(self, min_ms: int, max_ms: int) -> datetime:
         """Advance by a scenario step's own delay (startup lines follow each other within milliseconds)."""
-        return self._move(self.rng.randint(min_ms, max_ms))
+        return self._move(self.draw(min_ms, max_ms))
 
     def _move(self, delay_ms: float) -> datetime:
         self._elapsed_ms += delay_ms
@@ -211,7 +216,7 @@ class Session(object):
         """Current journal file ``<dir>YYYYMMDD.NNN``; ``switch`` moves to the next one like a journal switch."""
         day = self.now.strftime("%Y%m%d")
         if self._journal_file is None or self._journal_file[0] != day:
-            self._journal_file = (day, self.rng.randint(1, 3))
+            self._journal_file = (day, self.draw(1, 3))
         elif switch:
             self._journal_file = (day, self._journal_file[1] + 1)
         return "%s%s.%03d" % (self.profile.journal_dir, day, self._journal_file[1])
@@ -220,9 +225,9 @@ class Session(object):
         """A value that only grows within a session (a fill level, a count since startup), from ``start`` again
         once it would pass ``maximum`` (the lock table was emptied, the instance restarted)."""
         value = self._counters.get(name)
-        value = self.rng.randint(*start) if value is None else value + self.rng.randint(*step)
+        value = self.draw(*start) if value is None else value + self.draw(*step)
         if value > maximum:
-            value = self.rng.randint(*start)
+            value = self.draw(*start)
         self._counters[name] = value
         return value
 
