@@ -15,8 +15,9 @@ Fields in ``{braces}`` come from the session (profile values, PIDs, journal file
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Mapping, MutableMapping, Tuple
+from typing import Callable, Dict, List, Mapping, MutableMapping, Optional, Tuple
 
 from ansible_collections.irisops.iris.plugins.module_utils import iris_log
 from ansible_collections.irisops.iris.plugins.plugin_utils.generator.session import Session
@@ -336,21 +337,6 @@ TEMPLATES: Tuple[Template, ...] = (
 )
 
 
-class RenderValues(Dict[str, str]):
-    """``str.format_map`` mapping of a line's dynamic fields: template params first, then the common ones."""
-
-    def __init__(self, session: Session, params: Mapping[str, ValueFn]) -> None:
-        super().__init__()
-        self._session = session
-        self._params = params
-
-    def __missing__(self, key: str) -> str:
-        function = self._params.get(key) or COMMON_PARAMS[key]
-        value = function(self._session, self)
-        self[key] = value
-        return value
-
-
 class _ProfileOnly(Dict[str, str]):
     """Fills the session's profile fields and writes every other field back as ``{name}`` for later."""
 
@@ -376,27 +362,55 @@ class Renderer(object):
         # Braces inside profile values must not be read as fields in the second pass.
         self._profile = _ProfileOnly((key, value.replace("{", "{{").replace("}", "}}"))
                                      for key, value in session.fields.items())
-        self._prepared: Dict[str, Tuple[str, Tuple[str, ...], bool]] = {}
+        self._prepared: Dict[str, Prepared] = {}
 
-    def _prepare(self, template: Template) -> Tuple[str, Tuple[str, ...], bool]:
+    def _prepare(self, template: Template) -> "Prepared":
         text = template.text.format_map(self._profile)
         continuation = tuple(line.format_map(self._profile) for line in template.continuation)
-        dynamic = "{" in text or any("{" in line for line in continuation)
-        if not dynamic:  # undo the escaping: these lines are final
-            text = text.replace("{{", "{").replace("}}", "}")
-            continuation = tuple(line.replace("{{", "{").replace("}}", "}") for line in continuation)
-        prepared = self._prepared[template.key] = (text, continuation, dynamic)
+        if "{" in text or any("{" in line for line in continuation):
+            prepared: Prepared = (text, continuation, (_compile(text),) + tuple(_compile(line) for line in continuation))
+        else:  # undo the escaping: these lines are final
+            prepared = (text.replace("{{", "{").replace("}}", "}"),
+                        tuple(line.replace("{{", "{").replace("}}", "}") for line in continuation), None)
+        self._prepared[template.key] = prepared
         return prepared
 
     def render(self, template: Template, pid: int) -> Tuple[str, Tuple[str, ...]]:
         """The template's text and continuation lines with every field filled (``{pid}``: the writer's PID)."""
-        prepared = self._prepared.get(template.key) or self._prepare(template)
-        text, continuation, dynamic = prepared
-        if not dynamic:
+        text, continuation, compiled = self._prepared.get(template.key) or self._prepare(template)
+        if compiled is None:
             return text, continuation
-        values = RenderValues(self.session, template.params)
-        values["pid"] = str(pid)
-        return text.format_map(values), tuple(line.format_map(values) for line in continuation)
+        # Fields are filled left to right, each once per line: a value may also fill a companion (db_dir: sfn).
+        values: Dict[str, str] = {"pid": str(pid)}
+        params, session = template.params, self.session
+        lines = []
+        for parts in compiled:
+            pieces = []
+            for literal, name in parts:
+                pieces.append(literal)
+                if name is not None:
+                    value = values.get(name)
+                    if value is None:
+                        value = values[name] = (params.get(name) or COMMON_PARAMS[name])(session, values)
+                    pieces.append(value)
+            lines.append("".join(pieces))
+        return lines[0], tuple(lines[1:])
+
+
+# A template line after the profile pass: literal text and the dynamic field after it (None at the end).
+CompiledLine = Tuple[Tuple[str, Optional[str]], ...]
+# Per template: text, continuation and, when fields are left, each line compiled (None: the lines are final).
+Prepared = Tuple[str, Tuple[str, ...], Optional[Tuple[CompiledLine, ...]]]
+
+
+def _compile(line: str) -> CompiledLine:
+    """``"a {x} b"`` -> ``(("a ", "x"), (" b", None))``, parsed once per template and session (not per line)."""
+    parts = []
+    for literal, name, spec, conversion in string.Formatter().parse(line):
+        if spec or conversion:
+            raise ValueError("template field {%s} has a format spec or conversion; fields are plain names" % name)
+        parts.append((literal, name or None))
+    return tuple(parts)
 
 
 def by_key() -> Dict[str, Template]:

@@ -155,6 +155,8 @@ class Session(object):
         self.now = self._start
         self.mean_interval_ms = 1000.0 / rate
         self.jitter = jitter
+        self._shortest_ms = self.mean_interval_ms * (1 - jitter)
+        self._spread_ms = 2 * self.mean_interval_ms * jitter
         self._pids: Dict[str, int] = {}
         self._last_pid = self.rng.randint(*PID_RANGE)
         self._journal_file: Optional[Tuple[str, int]] = None
@@ -198,9 +200,8 @@ class Session(object):
 
     def tick(self) -> datetime:
         """Advance the clock by one mean interval +- jitter in whole milliseconds (never backwards) and return it."""
-        spread = self.mean_interval_ms * self.jitter
-        # random.uniform(-spread, spread) spelled out (the same draw and value, one call less per line).
-        delay = self.mean_interval_ms - spread + 2 * spread * self._random()
+        # mean + random.uniform(-spread, spread), spelled out: this runs once per line.
+        delay = self._shortest_ms + self._spread_ms * self._random()
         return self._move(delay if delay > 0.0 else 0.0)
 
     def advance(self, min_ms: int, max_ms: int) -> datetime:
