@@ -329,3 +329,16 @@ def test_a_non_json_reply_with_fallback_fail_raises_naming_it_redacted(server: O
     message = str(raised.value)
     assert "HTTP 200 with content type 'text/html; charset=utf-8'" in message and "<html>proxy error" in message
     assert API_KEY not in message and "fallback=fail" in message
+
+
+def test_logs_carry_what_the_seed_names_latency_validation_and_format_match_rate(server: OpenAIServer) -> None:
+    """T031: log LLM calls, validation results and generation metrics (latency, format match rate)."""
+    server.script(reply("\n".join([LMF % (1, 42), "not a log line", LMF % (2, 42), CONNECT % (3, 43)])))
+    log = io.StringIO()
+    run_llm(server, count=3, log=log)
+    events = {event["event"]: event for event in map(json.loads, log.getvalue().splitlines())}
+    assert events["llm_call"]["latency_ms"] >= 0 and events["llm_call"]["model"] == "gpt-4o"
+    checked = events["llm_lines_checked"]
+    assert (checked["accepted"], checked["rejected"], checked["format_match_rate"]) == (3, 1, 0.75)
+    done = events["messages_generated"]
+    assert done["validity_rate"] == 0.75 and done["latency_ms_p95"] is not None and done["trace_id"] == TRACE_ID
