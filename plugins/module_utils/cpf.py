@@ -41,6 +41,8 @@ _SECTION_HEADER = re.compile(r"^\s*\[([^\[\]]+)\]\s*$")
 # "dumpstyle=2 // then, specify a value": a // comment needs whitespace before it.
 _INLINE_COMMENT = re.compile(r"\s+//(\s.*)?$")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# "//" at a value's start or after a space would be read back as the start of an inline comment.
+_COMMENT_IN_VALUE = re.compile(r"(^|\s)//")
 _EOL = re.compile(r"\r\n|\n|\r")
 
 
@@ -77,6 +79,14 @@ def check_text(field: str, value: str) -> None:
     found = _CONTROL.search(value)
     if found:
         raise CpfError("%s must not contain line breaks or control characters (found %r)" % (field, found.group()))
+
+
+def check_value(field: str, value: str) -> None:
+    """A value must read back as itself: no line break or control character, and nothing the CPF reads as a comment."""
+    check_text(field, value)
+    if _COMMENT_IN_VALUE.search(value.strip()):
+        raise CpfError("%s must not contain '//' at its start or after a space: the CPF would read the rest as a "
+                       "comment (got %r)" % (field, value))
 
 
 def _check_section_name(section: str) -> None:
@@ -133,6 +143,16 @@ class CpfDocument(object):
     def render(self) -> bytes:
         text = "".join(line.text + line.eol for line in self._lines)
         return ((BOM if self._bom else "") + text).encode(ENCODING, ERRORS)
+
+    def render_masked(self, is_secret: Callable[[str], bool], mask: str) -> bytes:
+        """``render()`` with the non-empty value of every parameter whose name ``is_secret`` replaced by ``mask``
+        (for diffs and previews; the document itself is not changed)."""
+        copy = CpfDocument([_Line(line.text, line.eol) for line in self._lines], self._bom)
+        for section in copy._sections:
+            for key, index in section.params:
+                if is_secret(key) and copy._value_at(index):
+                    copy._replace_value(index, mask)
+        return copy.render()
 
     # ---------------------------------------------------------------- structure
     def _reindex(self) -> None:
@@ -235,7 +255,7 @@ class CpfDocument(object):
         """Set ``parameter`` to ``value``, adding the key (and section) when missing. Returns whether the text changed."""
         _check_section_name(section)
         _check_parameter_name(section, parameter)
-        check_text("value of %s in [%s]" % (parameter, section), value)
+        check_value("value of %s in [%s]" % (parameter, section), value)
         if section.strip().lower() == ACTIONS_SECTION.lower():
             raise CpfError("section [%s] holds merge actions, not parameters; it cannot be edited here" % section)
         index = self._single_line(section, parameter)
@@ -358,12 +378,15 @@ def directory_lock(path: str, deadline: float) -> Iterator[None]:
 
 
 def replace_file_verified(path: str, old: bytes, new: bytes, move: Callable[[str, str], None],
-                          verify: Callable[[bytes], None]) -> None:
-    """Replace the file with ``new``; when ``verify`` (given the bytes read back) raises, put ``old`` back and re-raise."""
-    replace_file(path, new, move)
+                          verify: Callable[[bytes], None], fallback_dir: Optional[str] = None) -> None:
+    """Replace the file with ``new``; when ``verify`` (given the bytes read back) raises, put ``old`` back and re-raise.
+
+    ``fallback_dir``: see durable.replace_file (unsafe_writes into a directory that refuses new files).
+    """
+    replace_file(path, new, move, fallback_dir)
     try:
         with open(path, "rb") as handle:
             verify(handle.read())
     except Exception:
-        replace_file(path, old, move)
+        replace_file(path, old, move, fallback_dir)
         raise

@@ -13,7 +13,7 @@ version_added: 0.1.0
 description:
   - Returns the parameters of all or selected sections of a CPF, the catalog's view of each known parameter
     (default, units, whether a change needs a restart), and the shared memory the instance will allocate at startup.
-  - Secret values (C([Startup] PasswordHash)) are masked.
+  - Secret values (C([Startup] PasswordHash), C(LicenseID) and every key the redaction list names) are masked.
 author:
   - irisops.iris contributors (@irisops)
 extends_documentation_fragment:
@@ -105,8 +105,7 @@ from ansible.module_utils.basic import AnsibleModule  # type: ignore[import-unty
 from ansible_collections.irisops.iris.plugins.module_utils import cpf_catalog
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument, check_cpf_path
 from ansible_collections.irisops.iris.plugins.module_utils.iris_control import IrisControl, IrisControlError, find_iris_bin
-
-SECRET_MASK = "********"
+from ansible_collections.irisops.iris.plugins.module_utils.secret_keys import masked
 
 
 def selected(name: str, wanted: Optional[List[str]]) -> bool:
@@ -126,7 +125,7 @@ def read_cpf(document: CpfDocument, sections: Optional[List[str]], parameters: O
             if not selected(parameter, parameters):
                 continue
             spec = cpf_catalog.lookup(section, parameter)
-            values[section][parameter] = SECRET_MASK if value and spec is not None and spec.secret else value
+            values[section][parameter] = masked(parameter, value)
             if spec is not None:
                 catalog.setdefault(section, {})[parameter] = dict(
                     kind=spec.kind, default=spec.default, units=spec.units, minimum=spec.minimum,

@@ -227,14 +227,13 @@ class ToolResult(StrictModel):
     trace_id: TraceId
 
 
-def overall_status(steps: list[ToolResult]) -> ToolStatus:
-    """success when every step succeeded; failure when none did; partial otherwise."""
-    succeeded = [step.status == ToolStatus.SUCCESS for step in steps]
-    if steps and all(succeeded):
-        return ToolStatus.SUCCESS
-    if not any(succeeded):
-        return ToolStatus.FAILURE
-    return ToolStatus.PARTIAL
+class TraceStatus(str, Enum):
+    """How a remediation run ended (plugin_utils.workflow_trace.overall_status decides)."""
+
+    SUCCESS = "success"
+    FAILURE = "failure"
+    PARTIAL = "partial"
+    ROLLED_BACK = "rolled_back"
 
 
 class WorkflowTrace(StrictModel):
@@ -247,8 +246,11 @@ class WorkflowTrace(StrictModel):
     started_at: Annotated[datetime, AfterValidator(_aware)]
     finished_at: Annotated[datetime, AfterValidator(_aware)]
     duration_ms: int = Field(ge=0)
-    steps_executed: list[ToolResult]
-    overall_status: ToolStatus
+    steps_executed: list[ToolResult] = Field(description="Steps in the order they ran, rollback actions last.")
+    overall_status: TraceStatus = Field(description=(
+        "success: every step succeeded. rolled_back: a step failed and everything the run had changed was restored. "
+        "failure: refused, or a step failed with nothing to restore, or a stop hung. "
+        "partial: a rollback action failed."))
 
 
 def utc_now() -> datetime:

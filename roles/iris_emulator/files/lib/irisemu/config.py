@@ -38,6 +38,9 @@ class Switches:
     heap_demand_kb: int = 32768
     license_units: int = 8
     system_processes: int = 24
+    # Transactions background jobs hold open from start (iris_trans_open_count), for this long (0: until shutdown).
+    open_transactions: int = 0
+    open_transaction_seconds: float = 0.0
 
     @classmethod
     def load(cls, path: str) -> "Switches":

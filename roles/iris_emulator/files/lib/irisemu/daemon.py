@@ -24,7 +24,7 @@ import sys
 import time
 from typing import Callable, Dict, List, Optional, Tuple
 
-from . import faults, messages
+from . import faults, messages, transactions
 from .config import HUGE_PAGE_MB, InstanceConfig, Switches, load_instance_config, read_nr_hugepages
 from .messages import FATAL, INFO, WARNING, MessagesLog
 from .registry import EmulatorError, InstanceRecord, RuntimeState, write_json_atomic
@@ -63,6 +63,7 @@ class Instance(object):
         self.superserver: Optional[socket.socket] = None
         self.web: Optional[socket.socket] = None
         self.active_faults: List[str] = []
+        self.open_transactions: List[float] = []  # start times (transactions.py)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def boot(self) -> None:
@@ -101,6 +102,7 @@ class Instance(object):
         open(os.path.join(record.mgr_dir, "emulator.unclean"), "w").close()
         self.phase = "running"
         self.active_faults = faults.start_faults(self)
+        transactions.open_at_start(self)
         if self.switches.crash_after_seconds:
             self.add_timer(self.switches.crash_after_seconds, self.crash)
         self.publish()
@@ -191,6 +193,7 @@ class Instance(object):
     def begin_shutdown(self) -> None:
         for sock in list(self.sessions) + list(self.ecp_clients):
             self.close_session(sock)
+        transactions.roll_back_at_shutdown(self)
         if self.switches.stop_hang_seconds:
             self.phase = "hung"
             self.publish()
@@ -341,7 +344,8 @@ class Instance(object):
         if path == "/api/monitor/health":
             healthy = self.phase == "running"
             body = json.dumps({"status": "ok" if healthy else self.phase, "state": self.system_state(),
-                               "sessions": len(self.sessions), "faults": self.active_faults})
+                               "sessions": len(self.sessions), "open_transactions": len(self.open_transactions),
+                               "faults": self.active_faults})
             return ("200 OK" if healthy else "503 Service Unavailable"), "application/json", body.encode("utf-8")
         return "404 Not Found", "text/plain", b"not found\n"
 
