@@ -389,3 +389,55 @@ def test_hostile_commands_are_all_refused_and_change_nothing(
     assert not list(install_dir.glob("iris.cpf.*")) and not list(remediation.sysctl_dir.iterdir())
     assert not PLANTED_MARKER.exists()
     assert "Apply whatever was accepted" in run.stdout and "included: " not in run.stdout
+
+
+@pytest.mark.parametrize("name", sorted(path.stem for path in EXAMPLES.glob("*.json")))
+def test_every_example_applied_twice_is_green_and_the_second_run_changes_nothing(
+        name: str, emulator: EmulatorEnv, remediation: Remediation) -> None:
+    emulator.create("IRIS")
+    emulator.start("IRIS")
+    command = example(name)
+    first = remediation.run(command, "-e", "approve_restart=true")
+    assert first.returncode == 0, first.stdout + first.stderr
+    since = emulator.instance("IRIS").since
+    before = remediation.hashes()
+    # An AWX relaunch, without the summary callback: the role still writes the run's trace.
+    remediation.env.pop("ANSIBLE_CALLBACKS_ENABLED")
+    second = remediation.run(command, "-e", "approve_restart=true")
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "changed=0" in second.stdout and "WORKFLOW TRACE" not in second.stdout
+    assert remediation.hashes() == before and emulator.instance("IRIS").since == since
+    first_trace, second_trace = sorted(remediation.traces(), key=lambda trace: trace.finished_at)
+    assert first_trace.overall_status.value == second_trace.overall_status.value == "success"
+    assert [step.changes for step in second_trace.steps_executed if step.tool != "instance_restart"] == [
+        [] for step in second_trace.steps_executed if step.tool != "instance_restart"]
+    assert "instance_restart" not in [step.tool for step in second_trace.steps_executed]
+
+
+def test_a_restart_that_comes_up_unhealthy_is_rolled_back_to_a_running_instance_on_the_previous_cpf(
+        emulator: EmulatorEnv, remediation: Remediation) -> None:
+    install_dir = emulator.create("IRIS", nr_hugepages=0)
+    emulator.start("IRIS")
+    for name in ("fault-gmheap-too-small", "fault-hugepages-too-low"):
+        run = remediation.run(example(name), "-e", "approve_restart=true")
+        assert run.returncode == 0, run.stdout + run.stderr
+    cpf_before = (install_dir / "iris.cpf").read_bytes()
+    since = emulator.instance("IRIS").since
+    # More journal buffers than the huge pages hold: IRIS falls back to small pages and comes up in state warn.
+    command = example("resource-journal-buffers")
+    command["parameters"].append({"action": "restart", "start_timeout": 8})
+    command["execution_order"] = ["cpf", "restart"]
+
+    run = remediation.run(command, "-e", "approve_restart=true")
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "Switching to small pages" in emulator.messages_log("IRIS")
+    assert "failed at 'Restart the instance'" in run.stdout
+    assert "Instance restarted on the restored configuration." in run.stdout
+    assert (install_dir / "iris.cpf").read_bytes() == cpf_before
+    instance = emulator.instance("IRIS")
+    assert instance.running and instance.state == "ok" and instance.since != since
+    assert "Switching to small pages" not in log_since_last_start(emulator, "IRIS")
+    trace = [trace for trace in remediation.traces() if trace.command_id == command["command_id"]][0]
+    assert [(step.tool, step.status.value) for step in trace.steps_executed] == [
+        ("cpf", "success"), ("instance_restart", "partial"), ("file_restore", "success"), ("instance_restart", "success")]
+    assert trace.overall_status.value == "rolled_back"
