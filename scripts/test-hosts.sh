@@ -62,6 +62,7 @@ provide_python39() {
   cp -al "$source" "$dest" 2>/dev/null || cp -a "$source" "$dest"
   # A real copy of the executable (patchelf must not change the original through a hard link).
   rm -f "$dest/bin/python3.9" && cp -p "$source/bin/python3.9" "$dest/bin/python3.9"
+  # shellcheck disable=SC2016 # $ORIGIN is for the dynamic loader, not the shell
   patchelf --set-rpath '$ORIGIN/../lib' "$dest/bin/python3.9"
   chmod -R go+rX "$dest"
 }
@@ -152,8 +153,10 @@ cmd_up() {
   mkdir -p "$STATE" && chmod 0755 "$STATE"
   rm -f "$STATE/SKIP" "$STATE/hosts.tmp" "$STATE/known_hosts.tmp"
   install_packages
-  ip netns add irisops-probe 2>/dev/null && ip netns delete irisops-probe \
-    || skip "network namespaces cannot be created here (ip netns add failed: no CAP_SYS_ADMIN?)"
+  if ! ip netns add irisops-probe 2>/dev/null; then
+    skip "network namespaces cannot be created here (ip netns add failed: no CAP_SYS_ADMIN?)"
+  fi
+  ip netns delete irisops-probe
   provide_python39
   [ -f "$STATE/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C irisops-test-controller -f "$STATE/id_ed25519"
   for index in $(seq 1 "$COUNT"); do up_host "$index"; done
@@ -170,12 +173,13 @@ cmd_up() {
 cmd_down() {
   [ "$(id -u)" -eq 0 ] || { say "nothing to do (not root)"; return 0; }
   for index in $(seq 1 "$COUNT"); do
-    local name=$PREFIX$index pids
+    local name=$PREFIX$index
+    local -a pids
     if ip netns list | grep -qx "$name\( .*\)\?"; then
       # Only processes started in this host's namespace: its sshd and the emulator daemons the tests started.
-      pids=$(ip netns pids "$name" || true)
-      [ -z "$pids" ] || { kill $pids 2>/dev/null || true; sleep 1; pids=$(ip netns pids "$name" || true); }
-      [ -z "$pids" ] || kill -9 $pids 2>/dev/null || true
+      mapfile -t pids < <(ip netns pids "$name" || true)
+      [ ${#pids[@]} -eq 0 ] || { kill "${pids[@]}" 2>/dev/null || true; sleep 1; mapfile -t pids < <(ip netns pids "$name" || true); }
+      [ ${#pids[@]} -eq 0 ] || kill -9 "${pids[@]}" 2>/dev/null || true
       ip netns delete "$name"
     fi
     ip link delete "${name}m" 2>/dev/null || true

@@ -32,8 +32,11 @@ EMULATOR_GROUP = "iris_matrix_emulator"
 
 def matrix_cores() -> List[str]:
     """MATRIX_CORES from the environment (the gate passes it), else from the Makefile (its one home)."""
-    listed = os.environ.get("MATRIX_CORES") or re.search(r"^MATRIX_CORES := (.+)$",
-                                                          (REPO / "Makefile").read_text(), re.M).group(1)  # type: ignore[union-attr]
+    listed = os.environ.get("MATRIX_CORES")
+    if not listed:
+        match = re.search(r"^MATRIX_CORES := (.+)$", (REPO / "Makefile").read_text(), re.M)
+        assert match, "MATRIX_CORES is not set in the Makefile"
+        listed = match.group(1)
     return listed.split()
 
 
