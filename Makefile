@@ -98,7 +98,7 @@ test-hosts-down:
 # --- quality gates ---------------------------------------------------------------------------
 .PHONY: test sanity lint mypy pytest molecule matrix
 test: venv test-hosts matrix-venvs
-	@bash scripts/run-gates.sh sanity lint mypy pytest molecule matrix
+	@MATRIX_CORES="$(MATRIX_CORES)" bash scripts/run-gates.sh sanity lint mypy pytest molecule matrix
 
 sanity lint mypy molecule: venv
 	@bash scripts/run-gates.sh $@
