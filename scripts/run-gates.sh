@@ -55,14 +55,14 @@ gate_mypy() {
 
 gate_pytest() {
   rm -f .coverage .coverage.*
-  # -rs: a skipped test says why (e.g. the SSH test hosts, where network namespaces are impossible).
-  "$BIN/python" -m pytest -q -rs -p no:cacheprovider --cov --cov-report=term --cov-fail-under=85
+  # -rfEs: failures, errors and skipped tests are listed, a skip with its reason (e.g. the SSH test hosts, where network namespaces are impossible).
+  "$BIN/python" -m pytest -q -rfEs -p no:cacheprovider --cov --cov-report=term --cov-fail-under=85
 }
 
 # The integration subset on every ansible-core release of the Makefile's MATRIX_CORES, each from its
 # venv .venv/matrix/<minor> (make matrix-venvs). pytest itself runs from .venv.
 gate_matrix() {
-  "$BIN/python" -m pytest -q -rs -p no:cacheprovider tests/matrix
+  "$BIN/python" -m pytest -q -rfEs -p no:cacheprovider tests/matrix
 }
 
 gate_molecule() {
