@@ -108,11 +108,10 @@ class SshFleet(object):
         hosts = {host.name: self.host_vars(host, state) for host in self.hosts}
         self.inventory.write_text(json.dumps({"all": {"children": {GROUP: {"hosts": hosts}}}}))
 
-    def play(self, playbook: str, *extra: str, ansible_bin: str = "") -> "subprocess.CompletedProcess[str]":
+    def play(self, playbook: str, *extra: str) -> "subprocess.CompletedProcess[str]":
         """ansible-playbook playbooks/<playbook> on every host at once (one fork per host)."""
-        binary = ansible_bin or os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
-        return subprocess.run([binary, "-i", str(self.inventory), "--forks", str(len(self.hosts)),
-                               str(REPO / "playbooks" / playbook), *extra],
+        return subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(self.inventory),
+                               "--forks", str(len(self.hosts)), str(REPO / "playbooks" / playbook), *extra],
                               env=self.env, capture_output=True, text=True, timeout=900, check=False)
 
     def cleanup(self) -> List[int]:
