@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import (
-    ACTIONS_SECTION, CpfDocument, MergeAction, is_secret_property)
+    ACTIONS_SECTION, CpfDocument, CpfError, MergeAction, is_secret_property, parse_action)
 from ansible_collections.irisops.iris.plugins.module_utils.cpf_catalog import ParameterSpec, lookup, values_equal
 from ansible_collections.irisops.iris.plugins.module_utils.iris_control import Instance, IrisControl
 
@@ -243,3 +243,12 @@ def previous_values(targets: Sequence[Tuple[str, str]], before: CpfDocument, vie
         if value is not None:
             values.append((section, parameter, value))
     return values
+
+
+def merge_actions(merge: CpfDocument) -> List[MergeAction]:
+    """The ``[Actions]`` of a merge file, parsed; a section IRIS would silently ignore (``[actions]``) is refused."""
+    spelt = merge.section_name(ACTIONS_SECTION)
+    if spelt is not None and spelt != ACTIONS_SECTION:
+        raise CpfError("the merge file's section [%s] would be ignored by IRIS, which reads only [%s] (case-sensitive)" % (
+            spelt, ACTIONS_SECTION))
+    return [parse_action(line) for line in merge.action_lines()]
