@@ -45,7 +45,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _EOL = re.compile(r"\r\n|\n|\r")
 # "CreateDatabase:Name=APPA,Directory=/data/APPA": a verb, a colon, comma-separated properties ("..." may hold commas).
 _ACTION_VERB = re.compile(r"^([A-Za-z][A-Za-z0-9]*):(.*)$")
-_ACTION_PROPERTY = re.compile(r'\s*([A-Za-z%][A-Za-z0-9_.%]*)=("(?:[^"]|"")*"|[^,]*)\s*(?:,|$)')
+_ACTION_PROPERTY = re.compile(r'\s*([A-Za-z%][A-Za-z0-9_.%]*)=("(?:[^"]|"")*"|[^,"][^,]*|)\s*(?:,|$)')
 # Action properties whose values are never shown (CreateUser:Name=x,Password=...).
 SECRET_PROPERTY_MARKERS = ("password", "secret")
 

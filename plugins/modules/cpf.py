@@ -21,8 +21,8 @@ description:
     mode, read back and verified; a failed verification puts the previous content back.
   - IRIS reads the CPF at startup; edit a running instance's file and restart it (M(irisops.iris.instance_restart))
     for the change to take effect.
-  - With O(apply=merge) the change set goes into a running instance through C(iris merge) (IRIS 2021.1+) instead:
-    parameters IRIS changes live (the catalog's C(requires_restart=false), e.g. C([config] locksiz),
+  - With O(apply=merge) the change set goes into a running instance through C(iris merge) (IRIS 2021.1+) instead.
+    Parameters IRIS changes live (the catalog's C(requires_restart=false), e.g. C([config] locksiz),
     C([SQL] LockThreshold)) are active at once without a restart, the others are written to the CPF and wait for
     the next restart, and the C([Actions]) of a O(merge_file) run. Each change reports C(activated) or
     C(restart_required). Guards, check mode, diff and backup work as with O(apply=file).

@@ -15,7 +15,7 @@ description:
     (default, units, whether a change needs a restart), and the shared memory the instance will allocate at startup.
   - With O(instance), also the instance's active value of each returned parameter next to the value in the file
     (RV(active)), so a value written but not yet in effect shows. An active value is reported only where it
-    can be observed: the bundled emulator publishes its active configuration in C(mgr/emulator-state.json).
+    can be observed; the bundled emulator publishes its active configuration in C(mgr/emulator-state.json).
     A real IRIS instance has no interface in the reference material that reports active CPF values, so there
     the active values are null and RV(active_reason) says why.
   - Secret values (C([Startup] PasswordHash)) are masked.

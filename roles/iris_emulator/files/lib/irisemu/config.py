@@ -108,7 +108,8 @@ class InstanceConfig:
         """This configuration with a value activated live (only the fields the emulator acts on change)."""
         for field, field_section, field_parameter, default in INT_FIELDS:
             if (field_section.lower(), field_parameter.lower()) == (section.lower(), parameter.lower()):
-                return replace(self, **{field: int(value) if value.strip() else default})
+                changes: Dict[str, Any] = {field: int(value) if value.strip() else default}
+                return replace(self, **changes)
         return self
 
     @property
@@ -150,8 +151,8 @@ def start_parameters(doc: CpfDocument) -> Parameters:
             if not spec.read_only:
                 values[spec.name] = spec.default
         for name, value in doc.parameters(section):
-            spec = lookup(section, name)
-            values[spec.name if spec is not None else name] = normalised(section, name, value)
+            known = lookup(section, name)
+            values[known.name if known is not None else name] = normalised(section, name, value)
     return result
 
 

@@ -251,11 +251,11 @@ class Instance(object):
             for key, _mask in self.selector.select(timeout):
                 key.data(key.fileobj)
             while pending_signals:
-                signum = pending_signals.pop(0)
-                if signum == signal.SIGHUP:
+                received = pending_signals.pop(0)
+                if received == signal.SIGHUP:
                     self.activate_merge()
                 else:
-                    self.request_stop(wait_for_users=signum == signal.SIGUSR1)
+                    self.request_stop(wait_for_users=received == signal.SIGUSR1)
             now = time.monotonic()
             while self.timers and self.timers[0][0] <= now:
                 heapq.heappop(self.timers)[2]()
