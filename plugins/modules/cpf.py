@@ -606,8 +606,9 @@ class CpfMergeEdit(CpfEdit):
         previous = previous_values([(section, parameter) for section, parameter, _value in self.to_merge],
                                    self.before, self.view)
         try:
-            apply_merge(self.control, self.instance, self.path, previous, [])
-            notes.append("the previous values were merged back (active values restored)")
+            if previous:
+                apply_merge(self.control, self.instance, self.path, previous, [])
+                notes.append("the previous values were merged back (active values restored)")
         except (MergeError, IrisControlError, OSError) as error:
             notes.append("merging the previous values back failed too (%s): the active values may differ from the file"
                          % error)
