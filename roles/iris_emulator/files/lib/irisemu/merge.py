@@ -178,7 +178,7 @@ class MergePlan(object):
             return
         globals_db = (action.get("Globals") or "").upper()
         routines_db = (action.get("Routines") or globals_db).upper()
-        for database in {globals_db, routines_db}:
+        for database in sorted({globals_db, routines_db}):
             if not database or self.cpf.get("Databases", database) is None:
                 raise EmulatorError("iris merge: [Actions] %s: database %r does not exist" % (result["line"], database))
         value = globals_db if routines_db == globals_db else "%s,%s" % (globals_db, routines_db)
@@ -261,4 +261,3 @@ def request_activation(record: InstanceRecord, pid: int, plan: MergePlan, activa
         if running_state(record) is None or time.monotonic() > deadline:
             raise EmulatorError("iris merge: instance %s did not activate the merge (the CPF was written)" % record.name)
         time.sleep(POLL_SECONDS)
-
