@@ -48,6 +48,7 @@ _ACTION_VERB = re.compile(r"^([A-Za-z][A-Za-z0-9]*):(.*)$")
 _ACTION_PROPERTY = re.compile(r'\s*([A-Za-z%][A-Za-z0-9_.%]*)=("(?:[^"]|"")*"|[^,"][^,]*|)\s*(?:,|$)')
 # Action properties whose values are never shown (CreateUser:Name=x,Password=...).
 SECRET_PROPERTY_MARKERS = ("password", "secret")
+PROPERTY_MASK = "********"
 
 
 class CpfError(ValueError):
@@ -81,7 +82,7 @@ class MergeAction(object):
         parts = []
         for key, value in self.properties:
             if masked and is_secret_property(key):
-                value = "********"
+                value = PROPERTY_MASK
             elif "," in value or '"' in value:
                 value = '"%s"' % value.replace('"', '""')
             parts.append("%s=%s" % (key, value))

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""irisops.iris.cpf apply=merge: argument rules checked before anything runs (the merge itself: tests/integration/test_cpf_merge.py)."""
+"""irisops.iris.cpf apply=merge: argument rules checked before anything runs (the merge itself: tests/integration/test_cpf_merge_emulator.py)."""
 
 from __future__ import annotations
 

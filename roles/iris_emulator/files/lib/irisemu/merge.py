@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from typing import Any, Dict, Iterator, List, Sequence, Tuple
 
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import (
-    ACTIONS_SECTION, CpfDocument, CpfError, MergeAction, is_secret_property, parse_action)
+    ACTIONS_SECTION, PROPERTY_MASK, CpfDocument, CpfError, MergeAction, is_secret_property, parse_action)
 from ansible_collections.irisops.iris.plugins.module_utils.cpf_catalog import (
     canonical_section, lookup, validate_value, values_equal)
 from ansible_collections.irisops.iris.plugins.module_utils.durable import replace_file
@@ -36,7 +36,6 @@ from .registry import EmulatorError, InstanceRecord, read_json, running_state, w
 SUCCESS = "IRIS Merge completed successfully"
 ACK_TIMEOUT_SECONDS = 30.0
 POLL_SECONDS = 0.02
-SECRET_MASK = "********"
 # The actions the emulator implements, in IRIS's processing order (a subset of the documented order):
 # a merge file's actions run in this order whatever their order in the file.
 ACTION_ORDER = (
@@ -190,7 +189,7 @@ class MergePlan(object):
     def security_object(self, action: MergeAction, store: str, result: Dict[str, Any]) -> None:
         objects = self.security[store]
         name = result["name"]
-        properties = {key: SECRET_MASK if is_secret_property(key) else value
+        properties = {key: PROPERTY_MASK if is_secret_property(key) else value
                       for key, value in action.properties if key.lower() != "name"}
         if action.verb.startswith("Delete"):
             result["changed"] = objects.pop(name, None) is not None
