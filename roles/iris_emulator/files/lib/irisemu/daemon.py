@@ -63,6 +63,9 @@ class Instance(object):
         self.web: Optional[socket.socket] = None
         self.active_faults: List[str] = []
         self.recurring: Set[str] = set()
+        # Signals not yet handled; SIGHUP (a merge) is recorded from the daemon's first moment, so an
+        # ``iris merge`` racing the end of the start is handled once serving begins instead of killing the process.
+        self.pending_signals: List[int] = []
         # The active configuration (what the instance uses now) and merged values that wait for a restart.
         self.active: Parameters = {}
         self.pending: Parameters = {}
@@ -240,13 +243,13 @@ class Instance(object):
         wakeup_r.setblocking(False)
         wakeup_w.setblocking(False)
         signal.set_wakeup_fd(wakeup_w.fileno())
-        pending_signals: List[int] = []
+        pending_signals = self.pending_signals
         for signum in (signal.SIGTERM, signal.SIGUSR1, signal.SIGINT, signal.SIGHUP):
             signal.signal(signum, lambda number, _frame: pending_signals.append(number))
         self.selector.register(wakeup_r, selectors.EVENT_READ, lambda _sock: wakeup_r.recv(64))
         while self.running:
-            timeout = None
-            if self.timers:
+            timeout: Optional[float] = 0.0 if pending_signals else None  # a merge that came in during boot
+            if self.timers and timeout is None:
                 timeout = max(0.0, self.timers[0][0] - time.monotonic())
             for key, _mask in self.selector.select(timeout):
                 key.data(key.fileobj)
@@ -422,6 +425,7 @@ class Instance(object):
 def run_daemon(record: InstanceRecord, ready_fd: int) -> int:
     """Entry point of the daemon process (``iris _daemon NAME FD``)."""
     instance = Instance(record, ready_fd)
+    signal.signal(signal.SIGHUP, lambda number, _frame: instance.pending_signals.append(number))
     try:
         instance.boot()
     except EmulatorError as exc:

@@ -217,6 +217,8 @@ def merge(record: InstanceRecord, paths: Sequence[str]) -> int:
     state = running_state(record)
     if state is None:
         raise EmulatorError("iris merge: instance %s is not running" % record.name)
+    if state.phase != "running":
+        raise EmulatorError("iris merge: instance %s is %s; try again when it is running" % (record.name, state.phase))
     if not os.path.isfile(merge_file):
         print(SUCCESS)  # documented quirk: a merge file that does not exist is a success that does nothing
         return 0
