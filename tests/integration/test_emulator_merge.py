@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from pathlib import Path
 from typing import Any, Dict
@@ -178,3 +179,20 @@ def test_merge_needs_a_running_instance_and_a_target_cpf_is_only_edited(emulator
     assert CpfDocument.parse(other.read_bytes()).get("SQL", "LockThreshold") == "3000"
     assert state(emulator, "DOWN")["active"]["SQL"]["LockThreshold"] == "1000"
     assert cpf(emulator, "DOWN").get("SQL", "LockThreshold") == "1000"
+
+
+def test_a_merge_during_the_start_is_refused_and_the_start_completes(emulator: EmulatorEnv, tmp_path: Path) -> None:
+    emulator.create("SLOW", switches={"start_delay_seconds": 1.5})
+    (tmp_path / "m.cpf").write_text("[SQL]\nLockThreshold=3000\n")
+    starting = subprocess.Popen([emulator.iris_bin, "start", "SLOW", "quietly"], env=emulator.env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        state_file = emulator.instances["SLOW"] / "mgr" / "emulator-state.json"
+        deadline = time.monotonic() + 10
+        while not state_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        result = emulator.iris("merge", "SLOW", str(tmp_path / "m.cpf"), check=False)
+        assert result.returncode == 1 and "is starting" in result.stderr, result
+    finally:
+        assert starting.wait(timeout=60) == 0
+    assert emulator.instance("SLOW").running and state(emulator, "SLOW")["active"]["SQL"]["LockThreshold"] == "1000"
