@@ -171,7 +171,8 @@ def read_cpf(document: CpfDocument, sections: Optional[List[str]], parameters: O
     return dict(cpf=values, catalog=catalog)
 
 
-def masked(section: str, parameter: str, value: Optional[str]) -> Optional[str]:
+def shown(section: str, parameter: str, value: Optional[str]) -> Optional[str]:
+    """``value`` as it may be returned: secrets masked."""
     spec = cpf_catalog.lookup(section, parameter)
     return SECRET_MASK if value and spec is not None and spec.secret else value
 
@@ -209,9 +210,9 @@ def active_values(document: CpfDocument, view: ActiveView, sections: Optional[Li
             file_value = document.get(section, parameter)
             active = view.active(section, parameter)
             result.setdefault(section, {})[parameter] = dict(
-                file=masked(section, parameter, file_value), active=masked(section, parameter, active),
+                file=shown(section, parameter, file_value), active=shown(section, parameter, active),
                 in_effect=in_effect(spec, file_value, active) if view.observable else None,
-                pending=masked(section, parameter, view.waiting(section, parameter)),
+                pending=shown(section, parameter, view.waiting(section, parameter)),
                 requires_restart=spec.requires_restart if spec is not None else True)
     return result
 

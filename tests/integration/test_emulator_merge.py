@@ -144,6 +144,11 @@ def test_documented_quirks(emulator: EmulatorEnv, tmp_path: Path) -> None:
     (tmp_path / "rel.cpf").write_text("[SQL]\nLockThreshold=2000\n")
     result = emulator.iris("merge", "QUIRK", "rel.cpf", check=False)
     assert result.returncode == 1 and "must be absolute" in result.stderr and cpf_path.read_bytes() == before
+    # A secret merged (waiting for the restart) is neither published nor logged.
+    merge(emulator, "QUIRK", tmp_path / "secret.cpf", "[Startup]\nPasswordHash=abc123def,salt42\n")
+    assert state(emulator, "QUIRK")["pending"] == {"Startup": {"PasswordHash": "********"}}
+    assert "abc123def" not in emulator.messages_log("QUIRK") and "abc123def" in cpf_path.read_text()
+    before = cpf_path.read_bytes()
     # [actions] in the wrong case is silently ignored (the parameters still apply).
     merge(emulator, "QUIRK", tmp_path / "case.cpf", "[SQL]\nLockTimeout=20\n[actions]\nCreateDatabase:Name=NOPE,Directory=/x\n")
     assert state(emulator, "QUIRK")["active"]["SQL"]["LockTimeout"] == "20"

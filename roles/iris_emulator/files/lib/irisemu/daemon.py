@@ -24,6 +24,7 @@ import sys
 import time
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
+from ansible_collections.irisops.iris.plugins.module_utils.cpf import PROPERTY_MASK, is_secret_property
 from ansible_collections.irisops.iris.plugins.module_utils.cpf_catalog import lookup
 
 from . import faults, messages
@@ -175,7 +176,8 @@ class Instance(object):
         )
         published = dict(state.__dict__)
         # Emulator-only view for tests and cpf_info: what is active now, what waits for a restart, what merges created.
-        published.update(active=self.active, pending=self.pending, databases=self.databases, namespaces=self.namespaces,
+        published.update(active=masked(self.active), pending=masked(self.pending), databases=self.databases,
+                         namespaces=self.namespaces,
                          security=load_security(self.record.security_file), merge_id=self.merge_id,
                          last_merge=self.last_merge, faults=self.active_faults)
         write_json_atomic(self.record.state_file, published)
@@ -310,14 +312,14 @@ class Instance(object):
             if self.config is not None:
                 self.config = self.config.activated(section, parameter, value)
             self.log.write(INFO, "Utility.Event", "Configuration merge: [%s] %s=%s activated (was %s)" % (
-                section, parameter, value, current))
+                section, parameter, shown(parameter, value), shown(parameter, current)))
             return "activated"
         if current == value:
             waiting.pop(parameter, None)
             return "unchanged"
         waiting[parameter] = value
         self.log.write(INFO, "Utility.Event", "Configuration merge: [%s] %s=%s takes effect at the next restart" % (
-            section, parameter, value))
+            section, parameter, shown(parameter, value)))
         return "pending"
 
     def apply_action(self, action: Dict[str, Any]) -> None:
@@ -420,6 +422,16 @@ class Instance(object):
 
     def system_state(self) -> str:
         return RuntimeState(self.pid, self.phase, self.started, 0, 0, self.log.alerts).system_state
+
+
+def shown(name: str, value: Optional[str]) -> Optional[str]:
+    """A parameter's value as the emulator may publish or log it: secrets ([Startup] PasswordHash) never leave the CPF."""
+    return PROPERTY_MASK if value and is_secret_property(name) else value
+
+
+def masked(parameters: Parameters) -> Parameters:
+    return {section: {name: shown(name, value) or "" for name, value in values.items()}
+            for section, values in parameters.items()}
 
 
 def run_daemon(record: InstanceRecord, ready_fd: int) -> int:
