@@ -612,8 +612,11 @@ class CpfMergeEdit(CpfEdit):
         except (MergeError, IrisControlError, OSError) as error:
             notes.append("merging the previous values back failed too (%s): the active values may differ from the file"
                          % error)
-        replace_file(self.path, original, self.module.atomic_move)
-        notes.append("the file's previous content was restored")
+        try:
+            replace_file(self.path, original, self.module.atomic_move)
+            notes.append("the file's previous content was restored")
+        except OSError as error:
+            notes.append("restoring the file's previous content failed (%s)" % error)
         if actions_ran:
             notes.append("actions that ran are not undone")
         return "; ".join(notes)
