@@ -212,5 +212,9 @@ class EmulatorEnv(object):
         leaked = self.pids()
         for pid in leaked:
             os.kill(pid, signal.SIGKILL)
+        # SIGKILL is asynchronous: on a busy machine the process is still listed for a moment.
+        deadline = time.monotonic() + 10
+        while leaked and self.pids() and time.monotonic() < deadline:
+            time.sleep(0.05)
         if leaked:
             raise AssertionError("emulator processes still running after cleanup: %s" % leaked)
