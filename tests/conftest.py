@@ -7,6 +7,7 @@ through ANSIBLE_COLLECTIONS_PATH), so tests import exactly the files in this rep
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
@@ -116,3 +117,17 @@ def ansible_env(tmp_path: Path) -> Iterator[Dict[str, str]]:
         ANSIBLE_PYTHON_INTERPRETER=sys.executable,
     )
     yield env
+
+
+@contextlib.contextmanager
+def cli_extra_vars(*arguments: str) -> Iterator[None]:
+    """Run with these ``-e`` arguments on the command line, as ansible-playbook records them in context.CLIARGS."""
+    from ansible import context
+    from ansible.utils.context_objects import CLIArgs
+
+    saved = context.CLIARGS
+    context.CLIARGS = CLIArgs(dict(saved, extra_vars=tuple(arguments)))
+    try:
+        yield
+    finally:
+        context.CLIARGS = saved

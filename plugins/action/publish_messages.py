@@ -28,7 +28,7 @@ try:
     from ansible_collections.irisops.iris.plugins.plugin_utils.logs import build_logger
     from ansible_collections.irisops.iris.plugins.plugin_utils.models import IRISMessage
     from ansible_collections.irisops.iris.plugins.plugin_utils.publisher import (
-        Publisher, PublisherConfig, Spool, safe_endpoint)
+        REJECTED, PublishReport, Publisher, PublisherConfig, Spool, run_trace_id, safe_endpoint)
     from ansible_collections.irisops.iris.plugins.plugin_utils.redaction import redact_text
 except ImportError as error:  # pragma: no cover - exercised only without the controller requirements
     IMPORT_ERROR: Optional[ImportError] = error
@@ -58,10 +58,11 @@ ARGUMENT_SPEC: dict[str, Any] = dict(
     max_attempts=dict(type="int", default=3),
     backoff_base=dict(type="float", default=1.0),
     concurrency=dict(type="int", default=10),
-    batch_size=dict(type="int", default=1),
+    batch_size=dict(type="int"),
     batch_format=dict(type="str", default="ndjson", choices=["ndjson", "array"]),
     log_file=dict(type="path"),
     trace_id=dict(type="str"),
+    undelivered=dict(type="str", default="fail", choices=["fail", "warn"]),
 )
 
 
@@ -91,6 +92,7 @@ class ActionModule(ActionBase):  # type: ignore[misc]
                 params["messages"] = event_messages(task_vars or {})
             messages = [message for message in load_messages(params)
                         if message.get("severity", 0) >= params["min_severity"]]
+            builder = ToolResultBuilder(TOOL, run_trace_id(messages, params["trace_id"]))
             if check_mode:
                 config.check()
                 backlog = len(Spool(config.spool_dir).backlog()) if config.spool_dir.exists() else 0
@@ -108,27 +110,47 @@ class ActionModule(ActionBase):  # type: ignore[misc]
                           errors=[{"path": path, "reason": redact_text(reason)} for path, reason in errors],
                           tool_result=builder.build("failure", error_message=message))
             return result
-        if report["sent"]:
-            builder.add_change(report["endpoint"], None, "%d messages delivered" % report["sent"])
-        status = "success" if not (report["refused"] or report["spooled"]) else (
-            "partial" if report["sent"] else "failure")
-        summary = "sent %(sent)d, refused %(refused)d, spooled %(spooled)d (backlog was %(backlog)d)" % report
-        if status != "success":
-            result["warnings"] = [summary + "; spooled messages are sent first by the next run, "
-                                            "refused ones are in the spool's rejected.ndjson"]
-        result.update(report, changed=report["sent"] > 0 or report["refused"] > 0, spool_dir=str(config.spool_dir),
-                      msg=summary, tool_result=builder.build(status, error_message=None if status == "success"
-                                                             else summary))
+        result.update(outcome(report, config.spool_dir, params["undelivered"], builder))
         return result
 
     @staticmethod
     def _publish(config: PublisherConfig, messages: list[dict[str, Any]], log_file: Optional[str],
-                 trace_id: str) -> dict[str, Any]:
+                 trace_id: str) -> PublishReport:
         if log_file is None:
-            return Publisher(config, trace_id=trace_id).publish(messages).as_dict()
+            return Publisher(config, trace_id=trace_id).publish(messages)
         with open(log_file, "a", encoding="utf-8") as stream:
             logger = build_logger("irisops.iris.publish_messages", stream=stream)
-            return Publisher(config, logger=logger, trace_id=trace_id).publish(messages).as_dict()
+            return Publisher(config, logger=logger, trace_id=trace_id).publish(messages)
+
+
+def outcome(report: PublishReport, spool_dir: Path, undelivered: str, builder: ToolResultBuilder) -> dict[str, Any]:
+    """The task result: undelivered messages fail the task unless O(undelivered=warn); repairs are warnings."""
+    values = report.as_dict()
+    latency = values["latency_ms"]["p50"]
+    summary = "sent %d, refused %d, spooled %d (backlog was %d); latency p50 %s" % (
+        report.sent, report.refused, report.spooled, report.backlog,
+        "n/a (no request acknowledged)" if latency is None else "%.1f ms" % latency)
+    warnings = ["spool repaired: %(reason)s in %(file)s, %(bytes)d bytes kept in %(quarantine)s (never sent; "
+                "a message cut there was never reported as spooled)" % repair for repair in report.quarantined]
+    if report.sent:
+        builder.add_change(report.endpoint, None, "%d messages delivered" % report.sent)
+    missing = report.spooled + report.refused
+    status = "success" if not missing else ("partial" if report.sent else "failure")
+    failed = False
+    message = summary
+    if missing:
+        message = "%d messages undelivered: %d spooled in %s (sent first by the next run), %d refused (kept in %s); %s" % (
+            missing, report.spooled, spool_dir, report.refused, spool_dir / REJECTED, summary)
+        failed = undelivered == "fail"
+        if not failed:
+            warnings.append(message)
+    values.update(changed=report.sent > 0 or report.refused > 0, spool_dir=str(spool_dir), msg=message,
+                  undelivered=missing, tool_result=builder.build(status, error_message=None if not missing else message))
+    if failed:
+        values["failed"] = True
+    if warnings:
+        values["warnings"] = warnings
+    return values
 
 
 def default_spool_dir(endpoint: str) -> str:
@@ -190,4 +212,5 @@ def read_messages_file(path: Path, timezone: Optional[str]) -> Iterator[dict[str
         raise ValidationError(str(error), [("timezone", str(error))]) from None
     entries, _malformed = iris_log.parse_text(text, zone)
     for entry in entries:
-        yield IRISMessage.from_entry(entry).model_dump(mode="json")
+        # No trace id of its own: the publication stamps its run's trace id on every message.
+        yield IRISMessage.from_entry(entry).model_dump(mode="json", exclude={"trace_id"})

@@ -42,6 +42,8 @@ ARGUMENT_SPEC: dict[str, Any] = dict(
     eda_event=dict(type="bool", default=False),
     state_dir=dict(type="path"),
     approve_restart=dict(type="bool", default=False),
+    allow_dangerous=dict(type="bool", default=False),
+    allow_kernel_parameters=dict(type="list", elements="str", default=[]),
     polls=dict(type="int", default=1),
     interval=dict(type="float", default=5.0),
     duration=dict(type="float"),
@@ -82,6 +84,9 @@ class ActionModule(ActionBase):  # type: ignore[misc]
         warnings = ["%s: %s" % (entry["origin"], "; ".join("%(path)s: %(reason)s" % problem for problem in entry["errors"]))
                     for entry in report.rejected]
         warnings += ["%s waits for approval: %s" % (entry["command_id"], entry["reason"]) for entry in outcome["pending"]]
+        if config.http is not None and check_mode:
+            warnings.append("check mode (dry run): %s was not polled, since a GET may take commands off the source"
+                            % config.http.url)
         if warnings:
             result["warnings"] = warnings
         status = "failure" if unreachable else "success"
@@ -132,7 +137,9 @@ def build_config(params: dict[str, Any], task_vars: dict[str, Any], check_mode: 
     state_dir = Path(os.path.expanduser(params["state_dir"] or DEFAULT_STATE_DIR))
     return IntakeConfig(state_dir=state_dir, directory=directory, http=http, documents=documents,
                         approve_restart=params["approve_restart"], polls=params["polls"], interval=params["interval"],
-                        duration=params["duration"], lock_timeout=params["lock_timeout"], check_mode=check_mode)
+                        duration=params["duration"], lock_timeout=params["lock_timeout"], check_mode=check_mode,
+                        allow_dangerous=params["allow_dangerous"],
+                        allow_kernel_parameters=tuple(params["allow_kernel_parameters"]))
 
 
 def summarise(report: IntakeReport, check_mode: bool) -> str:

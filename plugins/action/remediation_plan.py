@@ -4,16 +4,17 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Action plugin irisops.iris.remediation_plan: validate a RemediationCommand and return its ordered steps.
 
-Runs on the controller only; it reads the command from variables *without templating them*, so a hostile
-command cannot smuggle a Jinja expression into the play.
+Runs on the controller only. The command is read with the collection's one strict reader
+(plugin_utils.command_document): from the ``command`` option, the ``remediation_command`` variable (untemplated)
+or the raw ``-e`` arguments of the run, never from the variables Ansible made of a command file.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, Optional
 
+from ansible import context  # type: ignore[import-untyped]
 from ansible.errors import AnsibleActionFail  # type: ignore[import-untyped]
 from ansible.module_utils.basic import missing_required_lib  # type: ignore[import-untyped]
 from ansible.plugins.action import ActionBase  # type: ignore[import-untyped]
@@ -21,29 +22,28 @@ from ansible.plugins.action import ActionBase  # type: ignore[import-untyped]
 from ansible_collections.irisops.iris.plugins.module_utils.tool_result import ToolResultBuilder
 
 try:
-    from ansible_collections.irisops.iris.plugins.plugin_utils.contracts import parse_document
+    from ansible_collections.irisops.iris.plugins.plugin_utils.command_document import (
+        COMMAND_VARIABLE, check_command, command_from_extra_vars, refused_document)
     from ansible_collections.irisops.iris.plugins.plugin_utils.errors import ValidationError
-    from ansible_collections.irisops.iris.plugins.plugin_utils.models import RemediationCommand
-    from ansible_collections.irisops.iris.plugins.plugin_utils.planner import approval_problem, plan_document
+    from ansible_collections.irisops.iris.plugins.plugin_utils.models import RemediationCommand, utc_now
+    from ansible_collections.irisops.iris.plugins.plugin_utils.planner import RemediationPlan, approval_problem, plan_command
     from ansible_collections.irisops.iris.plugins.plugin_utils.redaction import redact, redact_text
+    from ansible_collections.irisops.iris.plugins.plugin_utils.workflow_trace import plain_identity
 except ImportError as error:  # pragma: no cover - exercised only without the controller requirements
     IMPORT_ERROR: Optional[ImportError] = error
 else:
     IMPORT_ERROR = None
 
 TOOL = "remediation_plan"
-COMMAND_VAR = "remediation_command"
-# A real command is a few KB; the bound keeps oversized input from costing more than a refusal.
-MAX_COMMAND_BYTES = 65536
 # A variable reference such as {{ cmd }}, {{ item.command }} or {{ event['payload'] }} (no filters, no calls).
 VARIABLE_REFERENCE = re.compile(r"""^\{\{\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\.\d+|\[\d+\]|\['[^'\]]*'\]|\["[^"\]]*"\])*)\s*\}\}$""")
 PATH_TOKEN = re.compile(r"""([A-Za-z_]\w*)|\.(\d+)|\[(\d+)\]|\['([^'\]]*)'\]|\["([^"\]]*)"\]""")
 MAX_REFERENCE_DEPTH = 8
-IDENTITY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
 ARGUMENT_SPEC: dict[str, Any] = dict(
     command=dict(type="raw"),
     approve_restart=dict(type="bool", default=False),
     allow_dangerous=dict(type="bool", default=False),
+    allow_kernel_parameters=dict(type="list", elements="str", default=[]),
     instance=dict(type="str"),
 )
 
@@ -61,13 +61,19 @@ class ActionModule(ActionBase):  # type: ignore[misc]
         unused_spec, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         check_mode = bool(self._task.check_mode)
         builder = ToolResultBuilder(TOOL)
+        result["started_at"] = utc_now().isoformat()
+        raw = params["command"] if params["command"] is not None else task_vars.get(COMMAND_VARIABLE)
+        arguments = tuple(context.CLIARGS.get("extra_vars", ()))
         try:
-            document = load_command(params["command"] if params["command"] is not None else command_from_vars(task_vars))
-            if isinstance(document, dict):
-                # Keep the command's trace id and names on a refusal too, so its trace joins the rest of the loop.
-                builder = ToolResultBuilder(TOOL, document.get("trace_id"))
-                result["refused"] = command_identity(document)
-            plan = plan_document(document, params["allow_dangerous"])
+            if raw is not None:
+                raw = resolve_reference(raw, task_vars)
+            # Keep the command's trace id and names on a refusal too, so its trace joins the rest of the loop.
+            result["refused"] = plain_identity(raw if raw is not None else refused_document(arguments))
+            builder = ToolResultBuilder(TOOL, result["refused"]["trace_id"])
+            command = check_command(raw) if raw is not None else command_from_cli(arguments)
+            result["refused"].update(command_id=command.command_id, instance=command.instance, trace_id=command.trace_id)
+            builder.trace_id = command.trace_id
+            plan = plan_command(command, params["allow_dangerous"], tuple(params["allow_kernel_parameters"]))
             if params["instance"] is not None and params["instance"] != plan.command.instance:
                 raise ValidationError("command is for instance %s but this host is instance %s; nothing was changed"
                                       % (plan.command.instance, params["instance"]),
@@ -82,15 +88,18 @@ class ActionModule(ActionBase):  # type: ignore[misc]
         plan_dict = plan.as_dict()
         result.pop("refused", None)
         result.update(changed=False, plan=redact(plan_dict), check_mode=check_mode,
-                      msg=summary(plan_dict, check_mode),
+                      msg=summary(plan_dict, check_mode), preview=redact(preview(plan, check_mode)),
                       tool_result=builder.build("success", dry_run=check_mode))
         return result
 
 
-def command_identity(document: dict[str, Any]) -> dict[str, Optional[str]]:
-    """command_id and instance of a refused command, each only when it is a plain name (they name trace files)."""
-    return {name: document[name] if isinstance(document.get(name), str) and IDENTITY.match(document[name]) else None
-            for name in ("command_id", "instance")}
+def command_from_cli(arguments: tuple[str, ...]) -> RemediationCommand:
+    """The command the ``-e`` arguments of this run carry (a command file, or remediation_command=<json>)."""
+    command = command_from_extra_vars(arguments)
+    if command is None:
+        raise AnsibleActionFail("no remediation command: pass -e @command.json, set %s (a dict or JSON text), "
+                                "or give the command option" % COMMAND_VARIABLE)
+    return command
 
 
 def refuse(result: dict[str, Any], builder: ToolResultBuilder, error: ValidationError, check_mode: bool,
@@ -103,18 +112,6 @@ def refuse(result: dict[str, Any], builder: ToolResultBuilder, error: Validation
     return result
 
 
-def command_from_vars(task_vars: dict[str, Any]) -> Any:
-    """``remediation_command`` (dict or JSON text, e.g. an AWX survey answer), else the top-level fields
-    that ``-e @command.json`` defines."""
-    if task_vars.get(COMMAND_VAR) is not None:
-        return resolve_reference(task_vars[COMMAND_VAR], task_vars)
-    fields = {name: task_vars[name] for name in RemediationCommand.model_fields if name in task_vars}
-    if not fields:
-        raise AnsibleActionFail("no remediation command: pass -e @command.json, set %s (a dict or JSON text), "
-                                "or give the command option" % COMMAND_VAR)
-    return fields
-
-
 def resolve_reference(value: Any, task_vars: dict[str, Any]) -> Any:
     """Follow ``{{ name.path }}`` references (how a role include passes the command on) through task_vars
     without the template engine, so nothing inside the command is ever rendered. Anything else is the command."""
@@ -123,8 +120,8 @@ def resolve_reference(value: Any, task_vars: dict[str, Any]) -> Any:
         if match is None:
             return value
         value = lookup_path(task_vars, match.group(1))
-    raise ValidationError("%s refers to variables more than %d levels deep" % (COMMAND_VAR, MAX_REFERENCE_DEPTH),
-                          [(COMMAND_VAR, "references nested too deep")])
+    raise ValidationError("%s refers to variables more than %d levels deep" % (COMMAND_VARIABLE, MAX_REFERENCE_DEPTH),
+                          [(COMMAND_VARIABLE, "references nested too deep")])
 
 
 def lookup_path(task_vars: dict[str, Any], path: str) -> Any:
@@ -136,19 +133,9 @@ def lookup_path(task_vars: dict[str, Any], path: str) -> Any:
         try:
             value = value[key]
         except (KeyError, IndexError, TypeError):
-            raise ValidationError("%s refers to {{ %s }}, which is not defined" % (COMMAND_VAR, path),
-                                  [(COMMAND_VAR, "{{ %s }} is not defined" % path)]) from None
+            raise ValidationError("%s refers to {{ %s }}, which is not defined" % (COMMAND_VARIABLE, path),
+                                  [(COMMAND_VARIABLE, "{{ %s }} is not defined" % path)]) from None
     return value
-
-
-def load_command(raw: Any) -> Any:
-    """The command as plain JSON data, refusing oversized or malformed input before the contract check."""
-    text = raw if isinstance(raw, (str, bytes)) else json.dumps(raw, default=str)
-    if len(text) > MAX_COMMAND_BYTES:
-        raise ValidationError("remediation command is %d bytes, the limit is %d; nothing was changed" % (
-            len(text), MAX_COMMAND_BYTES), [("$", "larger than %d bytes" % MAX_COMMAND_BYTES)])
-    # A round trip through JSON turns Ansible's wrapped strings and mappings into plain data.
-    return parse_document(text)
 
 
 def summary(plan: dict[str, Any], check_mode: bool) -> str:
@@ -156,3 +143,25 @@ def summary(plan: dict[str, Any], check_mode: bool) -> str:
                       for step in plan["steps"])
     return "%s%s on %s: %s" % ("[preview] " if check_mode else "", plan["command_id"], plan["instance"],
                                steps or "nothing to do")
+
+
+def preview(plan: RemediationPlan, check_mode: bool) -> list[str]:
+    """What an approver reads before saying yes: why, what changes, and why a restart."""
+    command = plan.command
+    lines = ["%s%s on instance %s (%s, severity %d)" % ("[preview] " if check_mode else "", command.command_id,
+                                                         command.instance, command.error_type.value, command.severity),
+             "reason: %s" % (command.reason or "(none given)")]
+    for step in plan.steps:
+        for setting in step.cpf_settings:
+            lines.append("%d. cpf %s -> %s%s" % (step.number, setting.target, setting.value,
+                                                 " (expected now: %s)" % setting.current_value
+                                                 if setting.current_value is not None else ""))
+        for kernel in step.kernel_settings:
+            lines.append("%d. kernel %s -> %s%s" % (step.number, kernel.name, kernel.value,
+                                                    " (expected now: %s)" % kernel.current_value
+                                                    if kernel.current_value is not None else ""))
+        if step.action == "restart":
+            lines.append("%d. restart %s%s: %s" % (step.number, command.instance,
+                                                   " (only if a change above is made)" if step.implied else "",
+                                                   "; ".join(plan.restart_reasons)))
+    return lines

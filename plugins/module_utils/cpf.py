@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 from ansible_collections.irisops.iris.plugins.module_utils.durable import replace_file
+from ansible_collections.irisops.iris.plugins.module_utils.secret_keys import MASK, is_secret_key
 
 BOM = "\ufeff"
 ENCODING = "utf-8"
@@ -42,13 +43,12 @@ _SECTION_HEADER = re.compile(r"^\s*\[([^\[\]]+)\]\s*$")
 # "dumpstyle=2 // then, specify a value": a // comment needs whitespace before it.
 _INLINE_COMMENT = re.compile(r"\s+//(\s.*)?$")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# "//" at a value's start or after a space would be read back as the start of an inline comment.
+_COMMENT_IN_VALUE = re.compile(r"(^|\s)//")
 _EOL = re.compile(r"\r\n|\n|\r")
 # "CreateDatabase:Name=APPA,Directory=/data/APPA": a verb, a colon, comma-separated properties ("..." may hold commas).
 _ACTION_VERB = re.compile(r"^([A-Za-z][A-Za-z0-9]*):(.*)$")
 _ACTION_PROPERTY = re.compile(r'\s*([A-Za-z%][A-Za-z0-9_.%]*)=("(?:[^"]|"")*"|[^,"][^,]*|)\s*(?:,|$)')
-# Action properties whose values are never shown (CreateUser:Name=x,Password=...).
-SECRET_PROPERTY_MARKERS = ("password", "secret")
-PROPERTY_MASK = "********"
 
 
 class CpfError(ValueError):
@@ -81,16 +81,12 @@ class MergeAction(object):
         """The action as a merge-file line; ``masked`` hides secret properties (for results and logs)."""
         parts = []
         for key, value in self.properties:
-            if masked and is_secret_property(key):
-                value = PROPERTY_MASK
+            if masked and is_secret_key(key):  # CreateUser:Name=x,Password=...
+                value = MASK
             elif "," in value or '"' in value:
                 value = '"%s"' % value.replace('"', '""')
             parts.append("%s=%s" % (key, value))
         return "%s:%s" % (self.verb, ",".join(parts))
-
-
-def is_secret_property(name: str) -> bool:
-    return any(marker in name.lower() for marker in SECRET_PROPERTY_MARKERS)
 
 
 def parse_action(text: str) -> MergeAction:
@@ -140,6 +136,14 @@ def check_text(field: str, value: str) -> None:
     found = _CONTROL.search(value)
     if found:
         raise CpfError("%s must not contain line breaks or control characters (found %r)" % (field, found.group()))
+
+
+def check_value(field: str, value: str) -> None:
+    """A value must read back as itself: no line break or control character, and nothing the CPF reads as a comment."""
+    check_text(field, value)
+    if _COMMENT_IN_VALUE.search(value.strip()):
+        raise CpfError("%s must not contain '//' at its start or after a space: the CPF would read the rest as a "
+                       "comment (got %r)" % (field, value))
 
 
 def _check_section_name(section: str) -> None:
@@ -196,6 +200,16 @@ class CpfDocument(object):
     def render(self) -> bytes:
         text = "".join(line.text + line.eol for line in self._lines)
         return ((BOM if self._bom else "") + text).encode(ENCODING, ERRORS)
+
+    def render_masked(self, is_secret: Callable[[str], bool], mask: str) -> bytes:
+        """``render()`` with the non-empty value of every parameter whose name ``is_secret`` replaced by ``mask``
+        (for diffs and previews; the document itself is not changed)."""
+        copy = CpfDocument([_Line(line.text, line.eol) for line in self._lines], self._bom)
+        for section in copy._sections:
+            for key, index in section.params:
+                if is_secret(key) and copy._value_at(index):
+                    copy._replace_value(index, mask)
+        return copy.render()
 
     # ---------------------------------------------------------------- structure
     def _reindex(self) -> None:
@@ -308,7 +322,7 @@ class CpfDocument(object):
         """Set ``parameter`` to ``value``, adding the key (and section) when missing. Returns whether the text changed."""
         _check_section_name(section)
         _check_parameter_name(section, parameter)
-        check_text("value of %s in [%s]" % (parameter, section), value)
+        check_value("value of %s in [%s]" % (parameter, section), value)
         if section.strip().lower() == ACTIONS_SECTION.lower():
             raise CpfError("section [%s] holds merge actions, not parameters; it cannot be edited here" % section)
         index = self._single_line(section, parameter)
@@ -431,12 +445,15 @@ def directory_lock(path: str, deadline: float) -> Iterator[None]:
 
 
 def replace_file_verified(path: str, old: bytes, new: bytes, move: Callable[[str, str], None],
-                          verify: Callable[[bytes], None]) -> None:
-    """Replace the file with ``new``; when ``verify`` (given the bytes read back) raises, put ``old`` back and re-raise."""
-    replace_file(path, new, move)
+                          verify: Callable[[bytes], None], fallback_dir: Optional[str] = None) -> None:
+    """Replace the file with ``new``; when ``verify`` (given the bytes read back) raises, put ``old`` back and re-raise.
+
+    ``fallback_dir``: see durable.replace_file (unsafe_writes into a directory that refuses new files).
+    """
+    replace_file(path, new, move, fallback_dir)
     try:
         with open(path, "rb") as handle:
             verify(handle.read())
     except Exception:
-        replace_file(path, old, move)
+        replace_file(path, old, move, fallback_dir)
         raise

@@ -21,7 +21,7 @@ import os
 from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
-from ansible_collections.irisops.iris.plugins.module_utils.cpf import ACTIONS_SECTION, CpfDocument, check_text
+from ansible_collections.irisops.iris.plugins.module_utils.cpf import ACTIONS_SECTION, CpfDocument, check_value
 
 INT = "int"
 BOOL = "bool"
@@ -64,7 +64,6 @@ class ParameterSpec(object):
     dangerous: bool = False
     danger: str = ""
     read_only: bool = False
-    secret: bool = False
     description: str = ""
 
     @property
@@ -161,7 +160,7 @@ _SPECS: Tuple[ParameterSpec, ...] = (
     _str(_S, "LicenseID", 64, "", True),
     _int(_S, "MaxConsoleLogSize", 1, 500, "5", True, units="MB"),
     _int(_S, "MaxIRISTempSizeAtStart", 0, 1000000, "0", True, units="MB"),
-    _str(_S, "PasswordHash", 1024, "", True, secret=True, dangerous=True,
+    _str(_S, "PasswordHash", 1024, "", True, dangerous=True,
          danger="used once at deployment to set the predefined accounts' passwords"),
     _int(_S, "ShutdownTimeout", 120, 100000, "300", True, units="seconds"),
     _str(_S, "SystemMode", 32, "", True),
@@ -259,7 +258,7 @@ def validate_value(spec: ParameterSpec, value: str) -> str:
     if not isinstance(value, str):
         raise ValueError("%s: value must be a string, got %s" % (spec.target, type(value).__name__))
     try:
-        check_text("value of %s" % spec.target, value)
+        check_value("value of %s" % spec.target, value)
     except ValueError as error:
         raise ValueError(str(error)) from None
     if spec.read_only:
@@ -311,7 +310,7 @@ def check_setting(section: str, parameter: str, value: Optional[str], allow_unkn
     if spec is not None:
         return canonical, spec, validate_value(spec, value)
     try:
-        check_text("value of %s in [%s]" % (parameter, canonical), value)
+        check_value("value of %s in [%s]" % (parameter, canonical), value)
     except ValueError as error:
         raise ValueError(str(error)) from None
     return canonical, None, value.strip()

@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import (
-    ACTIONS_SECTION, CpfDocument, CpfError, MergeAction, is_secret_property, parse_action)
+    ACTIONS_SECTION, CpfDocument, CpfError, MergeAction, parse_action)
 from ansible_collections.irisops.iris.plugins.module_utils.cpf_catalog import ParameterSpec, lookup, values_equal
 from ansible_collections.irisops.iris.plugins.module_utils.iris_control import Instance, IrisControl
+from ansible_collections.irisops.iris.plugins.module_utils.secret_keys import is_secret_key
 
 MERGE_SUCCESS = "IRIS Merge completed successfully"
 ACTIVATED = "activated"
@@ -165,7 +166,7 @@ def _object_exists(kind: str, name: str, document: CpfDocument, view: ActiveView
 
 def _same_properties(action: MergeAction, current: Dict[str, str]) -> bool:
     given = [(key, value) for key, value in action.properties if key.lower() != "name"]
-    return all(not is_secret_property(key) and current.get(key) == value for key, value in given)
+    return all(not is_secret_key(key) and current.get(key) == value for key, value in given)
 
 
 def plan_action(action: MergeAction, document: CpfDocument, view: ActiveView) -> PlannedAction:

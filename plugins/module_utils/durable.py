@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import Callable
+from typing import Callable, List, Optional, Tuple
 
 
 def fsync_directory(directory: str) -> None:
@@ -20,13 +20,26 @@ def fsync_directory(directory: str) -> None:
         os.close(descriptor)
 
 
-def replace_file(path: str, data: bytes, move: Callable[[str, str], None] = os.replace) -> None:
+def _temp_file(path: str, directory: str, fallback_dir: Optional[str]) -> Tuple[int, str]:
+    prefix = ".%s." % os.path.basename(path)
+    try:
+        return tempfile.mkstemp(dir=directory, prefix=prefix, suffix=".tmp")
+    except OSError:
+        if fallback_dir is None:
+            raise
+        return tempfile.mkstemp(dir=fallback_dir, prefix=prefix, suffix=".tmp")
+
+
+def replace_file(path: str, data: bytes, move: Callable[[str, str], None] = os.replace,
+                 fallback_dir: Optional[str] = None) -> None:
     """Write ``data`` to a temp file beside ``path``, fsync it, ``move`` it over ``path``, fsync the directory.
 
     ``move`` is AnsibleModule.atomic_move in modules (it keeps owner, mode and SELinux context).
+    ``fallback_dir`` holds the temp file when the directory refuses new files: only for a ``move`` that can
+    then write in place (atomic_move with unsafe_writes), since a rename into that directory will fail.
     """
     directory = os.path.dirname(path) or "."
-    descriptor, temp_path = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path), suffix=".tmp")
+    descriptor, temp_path = _temp_file(path, directory, fallback_dir)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
@@ -37,3 +50,18 @@ def replace_file(path: str, data: bytes, move: Callable[[str, str], None] = os.r
         if os.path.lexists(temp_path):
             os.unlink(temp_path)
     fsync_directory(directory)
+
+
+def error_chain(error: BaseException) -> str:
+    """An error's message followed by those of its causes.
+
+    AnsibleModule.atomic_move and backup_local raise a bare Exception ("Could not replace ...") whose cause holds
+    the reason ("[Errno 1] Operation not permitted"); both belong in a message.
+    """
+    reasons: List[str] = []
+    current: Optional[BaseException] = error
+    while current is not None and len(reasons) < 4:
+        if str(current) and str(current) not in reasons:
+            reasons.append(str(current))
+        current = current.__cause__ or current.__context__
+    return ": ".join(reasons) or type(error).__name__

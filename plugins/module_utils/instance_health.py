@@ -34,6 +34,8 @@ METRICS_PATH = "/api/monitor/metrics"
 HEALTH_PATH = "/api/monitor/health"
 # The first metric present wins: the emulator's session gauge, then the license units real IRIS publishes.
 SESSION_METRICS = ("iris_sessions_active", "iris_license_consumed")
+# Open transactions, as real IRIS (and the emulator) publish them on /api/monitor/metrics.
+TRANSACTION_METRIC = "iris_trans_open_count"
 FATAL = iris_log.SEVERITY_BY_NAME["fatal"]
 # HTTP bodies we read are small Prometheus/JSON documents; cap what a broken endpoint can make us hold.
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -210,16 +212,26 @@ def sessions_from_psutil(port: int) -> int:
                if conn.status == psutil.CONN_ESTABLISHED and conn.laddr and conn.laddr.port == port)
 
 
-def sessions_from_metrics(url: str, timeout: float) -> Tuple[int, str]:
-    """(session count, metric used) from the metrics endpoint."""
+def count_from_metrics(url: str, timeout: float, names: Tuple[str, ...], what: str) -> Tuple[int, str]:
+    """(value of the first of ``names`` present, its name) from the metrics endpoint; ``what`` names the count in errors."""
     status, body = http_get(url, timeout)
     if status != 200:
-        raise HealthError("GET %s answered %d; cannot count sessions" % (url, status))
+        raise HealthError("GET %s answered %d; cannot count %s" % (url, status, what))
     values = parse_metrics(body)
-    for name in SESSION_METRICS:
+    for name in names:
         if name in values:
             return int(values[name]), name
-    raise HealthError("GET %s has none of %s; cannot count sessions" % (url, ", ".join(SESSION_METRICS)))
+    raise HealthError("GET %s has none of %s; cannot count %s" % (url, ", ".join(names), what))
+
+
+def sessions_from_metrics(url: str, timeout: float) -> Tuple[int, str]:
+    """(session count, metric used) from the metrics endpoint."""
+    return count_from_metrics(url, timeout, SESSION_METRICS, "sessions")
+
+
+def transactions_from_metrics(url: str, timeout: float) -> int:
+    """Open transactions of the instance (``iris_trans_open_count``)."""
+    return count_from_metrics(url, timeout, (TRANSACTION_METRIC,), "open transactions")[0]
 
 
 class SessionCounter(object):

@@ -40,6 +40,10 @@ attributes:
       - Returns the would-be O(ignore:tool_result) with C(dry_run=true) and the would-be diff.
   diff_mode:
     support: full
+    details:
+      - The content before and after with secret values (C([Startup] PasswordHash), C(LicenseID), every key of the
+        redaction list) masked, in check mode too. When file attributes (O(mode), O(owner), ...) differ as well, a list
+        of the content diff and the attributes diff.
   idempotent:
     support: full
   platform:
@@ -65,12 +69,15 @@ options:
   value:
     description:
       - Value to set. Required with O(parameter) when O(state=present).
-      - Normalised by the catalog (C(064) is C(64)); line breaks and control characters are refused.
+      - Normalised by the catalog (C(064) is C(64)); line breaks, control characters and C(//) at the start or after a
+        space (the CPF would read the rest as a comment) are refused before anything is written.
     type: str
   current_value:
     description:
-      - The value the file is expected to hold now. When the file holds something else (or the parameter is
-        absent), the module fails without changing anything and reports both values.
+      - The value the file is expected to hold now. A file that already holds O(value) (or, with O(state=absent), no
+        longer has the parameter) counts as already applied, ok and unchanged, so a re-run is green.
+      - When the file holds anything else (or the parameter is absent), the module fails without changing anything
+        and reports the file's value, O(current_value) and O(value).
     type: str
   state:
     description:
@@ -146,6 +153,10 @@ options:
     default: 60
 notes:
   - Concurrent runs of this module on the same directory are serialised with an advisory lock.
+  - A backup or a replacement that the filesystem refuses (read-only directory, C(chattr +i), EACCES) fails with the
+    path and the reason and leaves the file as it was. With O(unsafe_writes=true) a CPF whose directory refuses new
+    files is written in place.
+  - File attributes (O(mode), O(owner), O(group), SELinux) are compared in check mode too.
 seealso:
   - module: irisops.iris.cpf_info
 """
@@ -274,11 +285,11 @@ valid:
   returned: when O(validate_only=true)
   type: bool
 current_value:
-  description: The expected value given in O(current_value) when it did not match.
+  description: The expected value given in O(current_value) when it did not match (secrets are masked).
   returned: on a current_value mismatch
   type: str
 file_value:
-  description: The value the file holds when it did not match O(current_value) (null = absent).
+  description: The value the file holds when it did not match O(current_value) (null = absent; secrets are masked).
   returned: on a current_value mismatch
   type: str
 tool_result:
@@ -299,15 +310,16 @@ from ansible.module_utils.basic import AnsibleModule  # type: ignore[import-unty
 from ansible_collections.irisops.iris.plugins.module_utils import cpf_catalog
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import (
     ACTIONS_SECTION, CpfDocument, CpfError, MergeAction, check_cpf_path, directory_lock, replace_file_verified)
-from ansible_collections.irisops.iris.plugins.module_utils.iris_control import IrisControl, IrisControlError, find_iris_bin
 from ansible_collections.irisops.iris.plugins.module_utils.cpf_merge import (
     ACTIVATED, ActiveView, MergeError, PlannedAction, activation, apply_merge, merge_actions, plan_action,
     previous_values, read_active_view)
-from ansible_collections.irisops.iris.plugins.module_utils.durable import replace_file
+from ansible_collections.irisops.iris.plugins.module_utils.durable import error_chain, replace_file
+from ansible_collections.irisops.iris.plugins.module_utils.file_attributes import apply_file_attributes
+from ansible_collections.irisops.iris.plugins.module_utils.iris_control import IrisControl, IrisControlError, find_iris_bin
+from ansible_collections.irisops.iris.plugins.module_utils.secret_keys import MASK, is_secret_key, masked
 from ansible_collections.irisops.iris.plugins.module_utils.tool_result import ToolResultBuilder
 
 TOOL = "cpf"
-SECRET_MASK = "********"
 SETTING_SPEC: Dict[str, Any] = dict(
     section=dict(type="str", required=True),
     parameter=dict(type="str", required=True),
@@ -338,7 +350,13 @@ class Setting(object):
         return self.spec.requires_restart if self.spec is not None else True
 
     def shown(self, value: Optional[str]) -> Optional[str]:
-        return SECRET_MASK if value and self.spec is not None and self.spec.secret else value
+        return masked(self.parameter, value)
+
+    def already_applied(self, file_value: Optional[str]) -> bool:
+        """The file already holds what this setting asks for (a re-run of an applied change)."""
+        if self.state == "absent":
+            return file_value is None
+        return file_value is not None and cpf_catalog.values_equal(self.spec, file_value, self.value or "")
 
 
 def argument_spec() -> Dict[str, Any]:
@@ -417,8 +435,9 @@ def validate_settings(raw: List[Dict[str, Any]], allow_unknown: bool) -> List[Se
     return settings
 
 
-def current_matches(setting: Setting, file_value: Optional[str]) -> bool:
-    if setting.current_value is None:
+def guard_allows(setting: Setting, file_value: Optional[str]) -> bool:
+    """The current_value guard passes when the file holds the expected value, or already the new one."""
+    if setting.current_value is None or setting.already_applied(file_value):
         return True
     if file_value is None:
         return False
@@ -458,10 +477,12 @@ class CpfEdit(object):
     def plan(self, document: CpfDocument) -> None:
         for setting in self.settings:
             before = document.get(setting.section, setting.parameter)
-            if not current_matches(setting, before):
-                self.fail("%s: the file holds %r, not the expected current_value %r; nothing was changed" % (
-                    setting.target, before, setting.current_value),
-                    current_value=setting.current_value, file_value=setting.shown(before))
+            if not guard_allows(setting, before):
+                self.fail("%s: the file holds %r, neither the expected current_value %r nor the new value %r; "
+                          "nothing was changed" % (setting.target, setting.shown(before),
+                                                   setting.shown(setting.current_value),
+                                                   setting.shown(setting.value if setting.state == "present" else None)),
+                          current_value=setting.shown(setting.current_value), file_value=setting.shown(before))
             section = document.section_name(setting.section) or setting.section
             parameter = document.parameter_name(setting.section, setting.parameter) or setting.parameter
             if setting.state == "absent":
@@ -506,19 +527,17 @@ class CpfEdit(object):
                 self.plan(document)
                 updated = document.render()
                 self.result["changed"] = self.needs_apply(original, updated)
-                if self.module._diff:
-                    self.result["diff"] = dict(
-                        before=original.decode("utf-8", "replace"), after=updated.decode("utf-8", "replace"),
-                        before_header="%s (content)" % self.path, after_header="%s (content)" % self.path)
                 if self.result["changed"] and not self.dry_run:
                     self.write(original, updated)
         except (CpfError, OSError) as error:
             self.fail("%s: %s" % (self.path, error))
+        attributes_diff = None
         if self.module.params["validate_only"]:
             self.result.update(valid=True, changed=False)
-        if not self.module.check_mode and not self.module.params["validate_only"]:
-            file_args = self.module.load_file_common_arguments(self.module.params, path=self.path)
-            self.result["changed"] = self.module.set_fs_attributes_if_different(file_args, self.result["changed"])
+        else:
+            self.result["changed"], attributes_diff = apply_file_attributes(self.module, self.path, self.result["changed"])
+        if self.module._diff:
+            self.result["diff"] = content_diff(self.path, original, document, attributes_diff)
         self.result["tool_result"] = self.builder.build(
             requires_user_action=bool(self.result["restart_required"]), dry_run=self.dry_run)
         self.module.exit_json(**self.result)
@@ -530,12 +549,52 @@ class CpfEdit(object):
     def write(self, original: bytes, updated: bytes) -> None:
         if time.monotonic() >= self.deadline:
             raise CpfError("timed out after %d s before writing; nothing was changed" % self.module.params["timeout"])
-        if self.module.params["backup"]:
-            self.result["backup_file"] = self.module.backup_local(self.path)
+        self.keep_backup()
+        unsafe_writes = self.module.params["unsafe_writes"]
         try:
-            replace_file_verified(self.path, original, updated, self.module.atomic_move, self.verify)
+            replace_file_verified(self.path, original, updated, self.move, self.verify,
+                                  fallback_dir=self.module.tmpdir if unsafe_writes else None)
         except CpfError as error:
             raise CpfError("%s; the previous content was restored" % error) from None
+        except (MoveFailed, OSError) as error:
+            raise CpfError("cannot replace the file: %s; %s" % (error_chain(error), self.state_of_file(original))) from None
+
+    def keep_backup(self) -> None:
+        """With backup: true, a timestamped copy before the change (only called when something changes)."""
+        if self.module.params["backup"]:
+            try:
+                self.result["backup_file"] = self.module.backup_local(self.path)
+            except Exception as error:  # ansible-core raises a bare Exception with the OSError as its cause
+                raise CpfError("cannot keep a backup copy: %s; nothing was changed" % error_chain(error)) from None
+
+    def move(self, source: str, destination: str) -> None:
+        """atomic_move honouring unsafe_writes (in-place write when a rename cannot be done, e.g. a bind mount)."""
+        try:
+            self.module.atomic_move(source, destination, unsafe_writes=self.module.params["unsafe_writes"])
+        except Exception as error:  # ansible-core raises a bare Exception with the OSError as its cause
+            raise MoveFailed(error_chain(error)) from None
+
+    def state_of_file(self, original: bytes) -> str:
+        """After a failed write: say honestly whether the file still holds its previous bytes."""
+        try:
+            with open(self.path, "rb") as handle:
+                current = handle.read()
+        except OSError as error:
+            return "the file could not be read back (%s)" % error.strerror
+        return "nothing was changed" if current == original else "the file no longer holds its previous content"
+
+
+class MoveFailed(Exception):
+    """atomic_move could not put the new content in place."""
+
+
+def content_diff(path: str, original: bytes, document: CpfDocument, attributes: Optional[Dict[str, Any]]) -> Any:
+    """The --diff of the file with every secret value masked; a list with the attributes diff when they differ."""
+    header = "%s (content)" % path
+    before = CpfDocument.parse(original).render_masked(is_secret_key, MASK).decode("utf-8", "replace")
+    after = document.render_masked(is_secret_key, MASK).decode("utf-8", "replace")
+    content = dict(before=before, after=after, before_header=header, after_header=header)
+    return [content, attributes] if attributes else content
 
 
 class CpfMergeEdit(CpfEdit):
@@ -590,8 +649,7 @@ class CpfMergeEdit(CpfEdit):
     def write(self, original: bytes, updated: bytes) -> None:
         if time.monotonic() >= self.deadline:
             raise CpfError("timed out after %d s before the merge; nothing was changed" % self.module.params["timeout"])
-        if self.module.params["backup"]:
-            self.result["backup_file"] = self.module.backup_local(self.path)
+        self.keep_backup()
         actions = [planned.action for planned in self.planned_actions if planned.run]
         try:
             after = apply_merge(self.control, self.instance, self.path, self.to_merge, actions)
@@ -613,10 +671,10 @@ class CpfMergeEdit(CpfEdit):
             notes.append("merging the previous values back failed too (%s): the active values may differ from the file"
                          % error)
         try:
-            replace_file(self.path, original, self.module.atomic_move)
+            replace_file(self.path, original, self.move)
             notes.append("the file's previous content was restored")
-        except OSError as error:
-            notes.append("restoring the file's previous content failed (%s)" % error)
+        except (MoveFailed, OSError) as error:
+            notes.append("restoring the file's previous content failed (%s)" % error_chain(error))
         if actions_ran:
             notes.append("actions that ran are not undone")
         return "; ".join(notes)

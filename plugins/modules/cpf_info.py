@@ -18,7 +18,7 @@ description:
     can be observed; the bundled emulator publishes its active configuration in C(mgr/emulator-state.json).
     A real IRIS instance has no interface in the reference material that reports active CPF values, so there
     the active values are null and RV(active_reason) says why.
-  - Secret values (C([Startup] PasswordHash)) are masked.
+  - Secret values (C([Startup] PasswordHash), C(LicenseID) and every key the redaction list names) are masked.
 author:
   - irisops.iris contributors (@irisops)
 extends_documentation_fragment:
@@ -141,8 +141,8 @@ from ansible_collections.irisops.iris.plugins.module_utils import cpf_catalog
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument, check_cpf_path
 from ansible_collections.irisops.iris.plugins.module_utils.cpf_merge import ActiveView, read_active_view
 from ansible_collections.irisops.iris.plugins.module_utils.iris_control import IrisControl, IrisControlError, find_iris_bin
+from ansible_collections.irisops.iris.plugins.module_utils.secret_keys import masked
 
-SECRET_MASK = "********"
 NO_INSTANCE = "the CPF was given by path; give instance to read the running instance's active values"
 
 
@@ -163,18 +163,12 @@ def read_cpf(document: CpfDocument, sections: Optional[List[str]], parameters: O
             if not selected(parameter, parameters):
                 continue
             spec = cpf_catalog.lookup(section, parameter)
-            values[section][parameter] = SECRET_MASK if value and spec is not None and spec.secret else value
+            values[section][parameter] = masked(parameter, value)
             if spec is not None:
                 catalog.setdefault(section, {})[parameter] = dict(
                     kind=spec.kind, default=spec.default, units=spec.units, minimum=spec.minimum,
                     maximum=spec.maximum, requires_restart=spec.requires_restart, dangerous=spec.dangerous)
     return dict(cpf=values, catalog=catalog)
-
-
-def shown(section: str, parameter: str, value: Optional[str]) -> Optional[str]:
-    """``value`` as it may be returned: secrets masked."""
-    spec = cpf_catalog.lookup(section, parameter)
-    return SECRET_MASK if value and spec is not None and spec.secret else value
 
 
 def in_effect(spec: Optional[cpf_catalog.ParameterSpec], file_value: Optional[str], active: Optional[str]) -> bool:
@@ -210,9 +204,9 @@ def active_values(document: CpfDocument, view: ActiveView, sections: Optional[Li
             file_value = document.get(section, parameter)
             active = view.active(section, parameter)
             result.setdefault(section, {})[parameter] = dict(
-                file=shown(section, parameter, file_value), active=shown(section, parameter, active),
+                file=masked(parameter, file_value), active=masked(parameter, active),
                 in_effect=in_effect(spec, file_value, active) if view.observable else None,
-                pending=shown(section, parameter, view.waiting(section, parameter)),
+                pending=masked(parameter, view.waiting(section, parameter)),
                 requires_restart=spec.requires_restart if spec is not None else True)
     return result
 

@@ -13,9 +13,10 @@ version_added: 0.1.0
 description:
   - Restarts (or stops, or starts) one IRIS instance through the C(iris) control command, on a real IRIS installation
     or on the emulator of the C(irisops.iris.iris_emulator) role.
-  - Before a stop it counts active user sessions (TCP connections to the superserver port) and waits up to
-    O(user_wait_timeout) for them to end. If sessions remain and O(force_users=false) it fails with
-    RV(requires_user_action=true) and the session count, and nothing is stopped.
+  - Before a stop it counts active user sessions (TCP connections to the superserver port) and open transactions
+    (C(iris_trans_open_count) of the metrics endpoint, see O(protect_transactions)) and waits up to
+    O(user_wait_timeout) for both to end. If sessions or transactions remain and O(force_users=false) it fails with
+    RV(requires_user_action=true) and both counts, and nothing is stopped.
   - Stops with C(iris stop <instance> quietly) (the graceful stop operators' systemd units use). A stop that does not
     bring the instance C(down) (as shown by C(iris qlist)) within O(stop_timeout) fails, and the instance is never started.
   - Starts with C(iris start <instance> quietly) and succeeds only when, within O(start_timeout), C(iris qlist) shows the
@@ -32,7 +33,8 @@ attributes:
   check_mode:
     support: full
     details:
-      - Reads the instance state and the current session count and reports what would happen; stops and starts nothing.
+      - Reads the instance state and the current counts of sessions and open transactions and reports what would happen;
+        stops and starts nothing.
   diff_mode:
     support: full
     details:
@@ -66,9 +68,20 @@ options:
     type: float
     default: 60
   force_users:
-    description: Stop even when user sessions remain after O(user_wait_timeout); C(iris stop quietly) ends them.
+    description:
+      - Stop even when user sessions or open transactions remain after O(user_wait_timeout); C(iris stop quietly) ends
+        the sessions and the shutdown rolls the open transactions back.
     type: bool
     default: false
+  protect_transactions:
+    description:
+      - Count open transactions before a stop (the C(iris_trans_open_count) metric of O(metrics_url)) and wait for them
+        like for user sessions.
+      - When they cannot be counted (no web server port and no O(metrics_url), metric missing, endpoint down) the module
+        fails before stopping anything, unless O(force_users=true) (then RV(transactions_source) says why they were not
+        counted). V(false) skips the count.
+    type: bool
+    default: true
   stop_timeout:
     description: Seconds the stop may take until C(iris qlist) shows the instance C(down). Past it the module fails and does not start.
     type: float
@@ -185,8 +198,27 @@ sessions_source:
   returned: always
   type: str
   sample: "psutil: ESTABLISHED connections to port 1972"
+open_transactions:
+  description: Open transactions counted before the stop; null when no stop was needed or they were not counted.
+  returned: always
+  type: int
+  sample: 0
+transactions_at_stop:
+  description:
+    - Open transactions left when the stop was issued (more than 0 only with O(force_users=true), and the shutdown rolled
+      them back); null without a stop or a count.
+  returned: always
+  type: int
+  sample: 0
+transactions_source:
+  description: How open transactions were counted, or why they were not; null when no stop was needed.
+  returned: always
+  type: str
+  sample: "metrics: http://127.0.0.1:52773/api/monitor/metrics (iris_trans_open_count)"
 requires_user_action:
-  description: True when users kept sessions open past O(user_wait_timeout) and O(force_users=false); nothing was stopped.
+  description:
+    - True when user sessions or open transactions remained past O(user_wait_timeout) and O(force_users=false); nothing
+      was stopped.
   returned: always
   type: bool
   sample: false
@@ -230,7 +262,9 @@ diff:
   sample: {"before": "IRIS: running, since Wed Nov 25 12:00:18 2026\n", "after": "IRIS: running, since Wed Nov 25 12:03:41 2026\n"}
 tool_result:
   description:
-    - ToolResult of this run. Status V(partial) when the instance was stopped or started but did not reach the wanted state.
+    - ToolResult of this run. Status V(partial) when the instance was stopped or started but did not reach the wanted state;
+      V(failure) when nothing was done, or when a stop did not finish within O(stop_timeout) (the instance's state then
+      needs an operator).
   returned: always
   type: dict
   sample: {"tool": "instance_restart", "status": "success", "changes": [{"target": "IRIS", "old_value": "running, since Wed Nov 25 12:00:18 2026",
@@ -260,9 +294,11 @@ KILL_GRACE_SECONDS = 2.0
 
 
 class RestartError(Exception):
-    def __init__(self, message: str, requires_user_action: bool = False) -> None:
+    def __init__(self, message: str, requires_user_action: bool = False, stop_hung: bool = False) -> None:
         super(RestartError, self).__init__(message)
         self.requires_user_action = requires_user_action
+        # A stop that never finished leaves the instance in a state only an operator can judge: a failure, not partial.
+        self.stop_hung = stop_hung
 
 
 class CommandTimeout(Exception):
@@ -332,6 +368,13 @@ def status_line(facts: Optional[Dict[str, Any]]) -> Optional[str]:
     return "%s, %s" % (facts["status"], facts["activity"]) if facts["activity"] else str(facts["status"])
 
 
+def busy_text(sessions: int, transactions: int) -> str:
+    """'2 user session(s) and 1 open transaction(s)': what keeps an instance from stopping."""
+    parts = ["%d user session(s)" % sessions] if sessions else []
+    parts += ["%d open transaction(s)" % transactions] if transactions else []
+    return " and ".join(parts)
+
+
 def is_down(instance: Instance) -> bool:
     return instance.status.startswith("down")
 
@@ -357,7 +400,8 @@ class Restart(object):
         self.timings: Dict[str, float] = {}
         self.result: Dict[str, Any] = {
             "instance": self.params["instance"], "actions": [], "qlist_before": None, "qlist_after": None,
-            "active_sessions": None, "sessions_at_stop": None, "sessions_source": None, "requires_user_action": False,
+            "active_sessions": None, "sessions_at_stop": None, "sessions_source": None, "open_transactions": None,
+            "transactions_at_stop": None, "transactions_source": None, "requires_user_action": False,
             "since_changed": False, "health": [], "timings": self.timings, "messages": [],
         }
         self.tz = iris_log.resolve_timezone(None)
@@ -445,23 +489,47 @@ class Restart(object):
         except health.HealthError as exc:
             raise RestartError("cannot count the active sessions of %s: %s" % (self.params["instance"], exc)) from None
 
+    def count_transactions(self, instance: Instance) -> Optional[int]:
+        """Open transactions from the metrics endpoint; None when not protected or (force_users) not countable."""
+        if not self.params["protect_transactions"]:
+            self.result["transactions_source"] = "not counted: protect_transactions=false"
+            return None
+        url = self.web_url(instance, "metrics_url", health.METRICS_PATH)
+        try:
+            if not url:
+                raise health.HealthError("instance %s reports no web server port and metrics_url is not set" % instance.name)
+            count = health.transactions_from_metrics(url, float(self.params["check_timeout"]))
+        except health.HealthError as exc:
+            if self.params["force_users"]:
+                self.result["transactions_source"] = "not counted: %s" % exc
+                return None
+            raise RestartError("cannot count the open transactions of %s: %s; set metrics_url, or protect_transactions=false "
+                               "to stop without waiting for them" % (instance.name, exc)) from None
+        self.result["transactions_source"] = "metrics: %s (%s)" % (url, health.TRANSACTION_METRIC)
+        return count
+
     def wait_for_users(self, instance: Instance, counter: health.SessionCounter) -> None:
+        """Wait for user sessions and open transactions to end, up to user_wait_timeout."""
         begin = time.monotonic()
-        remaining: List[int] = [int(self.result["active_sessions"])]
+        sessions: List[int] = [int(self.result["active_sessions"])]
+        transactions: List[Optional[int]] = [self.result["open_transactions"]]
 
-        def no_sessions() -> bool:
-            remaining[0] = self.count_sessions(counter)
-            return remaining[0] == 0
+        def quiet() -> bool:
+            sessions[0] = self.count_sessions(counter)
+            if transactions[0] is not None:
+                transactions[0] = self.count_transactions(instance)
+            return sessions[0] == 0 and not transactions[0]
 
-        health.wait_until(no_sessions, float(self.params["user_wait_timeout"]), initial_delay=0.2, max_delay=5.0)
+        health.wait_until(quiet, float(self.params["user_wait_timeout"]), initial_delay=0.2, max_delay=5.0)
         self.timed("users_wait", begin)
-        self.result["sessions_at_stop"] = remaining[0]
+        self.result["sessions_at_stop"] = sessions[0]
         self.result["sessions_source"] = counter.detail
-        if remaining[0] and not self.params["force_users"]:
-            raise RestartError("%d user session(s) still active on %s after waiting %gs; nothing was stopped. Ask the users "
-                               "to log off, or set force_users=true" % (remaining[0], instance.name,
-                                                                        self.params["user_wait_timeout"]),
-                               requires_user_action=True)
+        self.result["transactions_at_stop"] = transactions[0]
+        if (sessions[0] or transactions[0]) and not self.params["force_users"]:
+            raise RestartError("%s still active on %s after waiting %gs; nothing was stopped. %s, or set force_users=true" % (
+                busy_text(sessions[0], transactions[0] or 0), instance.name, self.params["user_wait_timeout"],
+                "Ask the users to log off" if sessions[0] else "Let the transactions commit or roll back"),
+                requires_user_action=True)
 
     def stop(self, instance: Instance) -> Instance:
         begin = time.monotonic()
@@ -486,7 +554,7 @@ class Restart(object):
             raise RestartError("instance %s is not down %gs after 'iris stop %s %s' (rc=%d: %s); qlist shows %r, state %r. "
                                "It was not started again" % (instance.name, timeout, instance.name, " ".join(flags), rc,
                                                              (err or out).strip()[-500:], status_text(observed[0]),
-                                                             observed[0].state))
+                                                             observed[0].state), stop_hung=True)
         return observed[0]
 
     def start(self, before: Instance) -> Instance:
@@ -576,6 +644,7 @@ class Restart(object):
             counter = self.session_counter(before)
             self.result["active_sessions"] = self.count_sessions(counter)
             self.result["sessions_source"] = counter.detail
+            self.result["open_transactions"] = self.count_transactions(before)
         if self.module.check_mode or not actions:
             self.result["qlist_after"] = None if actions else before.as_dict()
             return self.finish(before, None)
@@ -610,6 +679,7 @@ def argument_spec() -> Dict[str, Any]:
         state=dict(type="str", choices=["restarted", "stopped", "started"], default="restarted"),
         user_wait_timeout=dict(type="float", default=60.0),
         force_users=dict(type="bool", default=False),
+        protect_transactions=dict(type="bool", default=True),
         stop_timeout=dict(type="float", default=120.0),
         start_timeout=dict(type="float", default=60.0),
         stable_seconds=dict(type="float", default=3.0),
@@ -644,9 +714,10 @@ def main() -> None:
             if acted:
                 builder.add_change(context["instance"], status_line(context["qlist_before"]), status_line(context["qlist_after"]))
         user_action = isinstance(exc, RestartError) and exc.requires_user_action
+        stop_hung = isinstance(exc, RestartError) and exc.stop_hung
         context["requires_user_action"] = user_action
         module.fail_json(msg=message, changed=acted, **dict(context, tool_result=builder.build(
-            "partial" if acted else "failure", error_message=message, requires_user_action=user_action,
+            "partial" if acted and not stop_hung else "failure", error_message=message, requires_user_action=user_action,
             dry_run=module.check_mode)))
     module.exit_json(tool_result=builder.build("success", dry_run=module.check_mode), **result)
 

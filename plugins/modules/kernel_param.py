@@ -17,7 +17,8 @@ description:
     the C(k=v) or C(k = v) spacing style, CRLF line endings and a missing final newline are kept byte for byte.
   - If any step fails, the runtime value and the file are restored, so they never disagree because of this module.
   - IRIS aware. With O(instance), O(value=auto) computes what the instance's shared memory needs for C(vm.nr_hugepages),
-    C(kernel.shmmax) and C(kernel.shmall), and lowering those below the need is refused unless O(allow_dangerous=true).
+    C(kernel.shmmax) and C(kernel.shmall), and setting those below the need (lowering them, or raising them too little)
+    is refused unless O(allow_dangerous=true).
   - The instance's need is the larger of the estimate from its CPF (C([config] globals), C(routines), C(jrnbufs), C(gmheap))
     and the latest C(Allocated NNNMB shared memory) (or C(Failed to allocate NNNMB shared memory)) line of its C(messages.log).
   - Reports how C(vm.swappiness), C(vm.dirty_background_ratio), C(vm.dirty_ratio) and transparent huge pages compare with the
@@ -62,7 +63,8 @@ options:
     required: true
   current_value:
     description:
-      - Guard. Fail without changing anything unless the current value equals this.
+      - Guard. Fail without changing anything unless the current value equals this, or already equals the value to set
+        (a re-run of an applied change is ok and changes nothing that is already in place).
       - Compared with the runtime value, or with the persisted value when the runtime one cannot be read and O(apply=false).
     type: raw
   min_value:
@@ -272,15 +274,16 @@ from ansible.module_utils.basic import AnsibleModule  # type: ignore[import-unty
 from ansible_collections.irisops.iris.plugins.module_utils import iris_log, sysctl
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument
 from ansible_collections.irisops.iris.plugins.module_utils.cpf_catalog import estimate_shared_memory
+from ansible_collections.irisops.iris.plugins.module_utils.durable import error_chain
+from ansible_collections.irisops.iris.plugins.module_utils.file_attributes import apply_file_attributes
 from ansible_collections.irisops.iris.plugins.module_utils.iris_control import (
     Instance, IrisControl, IrisControlError, find_iris_bin)
+from ansible_collections.irisops.iris.plugins.module_utils.iris_sysctl import MEMORY_PARAMETERS
 from ansible_collections.irisops.iris.plugins.module_utils.tool_result import ToolResultBuilder
 
 AUTO = "auto"
 MIB = 1024 * 1024
 DEFAULT_HUGEPAGE_KB = 2048
-# Parameters that size IRIS shared memory; "auto" and the danger check apply to them.
-MEMORY_PARAMETERS = ("vm.nr_hugepages", "kernel.shmmax", "kernel.shmall")
 # Upper bounds recommended for IRIS hosts (docs/kernel_param.md lists the sources).
 RECOMMENDED_MAXIMUM = {"vm.swappiness": 5, "vm.dirty_background_ratio": 5, "vm.dirty_ratio": 10}
 ALLOCATION_PATTERN = re.compile(r"^(?:Allocated|Failed to allocate) (\d+)MB shared memory")
@@ -453,8 +456,9 @@ def danger(name: str, target: str, before: Optional[str], need: Optional[MemoryN
     if need is None or required is None:
         return None
     number = sysctl.as_integer("value", target)
-    lowering = before is None or not re.match(r"^\d+$", before.strip()) or number < int(before)
-    if number >= required or not lowering:
+    # Below the need is dangerous whichever way it moves: raising 0 to too few pages starves the instance too.
+    unchanged = before is not None and re.match(r"^\d+$", before.strip()) is not None and number == int(before)
+    if number >= required or unchanged:
         return None
     return ("%s=%d is below the %d instance %s needs for %dMB shared memory (+%d%%)"
             % (name, number, required, need.instance, need.required_mb, need.margin_percent))
@@ -518,13 +522,15 @@ def read_runtime_for(proc_path: str, apply: bool) -> Optional[str]:
         return None
 
 
-def check_guard(name: str, guard: Optional[str], runtime_before: Optional[str], persisted_before: Optional[str]) -> None:
+def check_guard(name: str, guard: Optional[str], target: str, runtime_before: Optional[str],
+                persisted_before: Optional[str]) -> None:
+    """The current_value guard passes when the value is the expected one, or already ``target`` (applied before)."""
     if guard is None:
         return
     current, where = (runtime_before, "runtime") if runtime_before is not None else (persisted_before, "persisted")
-    if not sysctl.values_equal(current, guard):
-        raise ModuleFailure("current_value: expected %s but the %s value of %s is %s; nothing changed"
-                            % (guard, where, name, current))
+    if not sysctl.values_equal(current, guard) and not sysctl.values_equal(current, target):
+        raise ModuleFailure("current_value: expected %s (or the new value %s) but the %s value of %s is %s; nothing changed"
+                            % (guard, target, where, name, current))
 
 
 def instance_need(module: AnsibleModule) -> Optional[MemoryNeed]:
@@ -549,12 +555,12 @@ def make_plan(module: AnsibleModule) -> Plan:
     file_before = sysctl.read_file(os.path.realpath(file_path)) if file_path else None
     document = sysctl.SysctlFile(file_before or b"")
     persisted_before = document.get(name)
-    check_guard(name, guard, runtime_before, persisted_before)
 
     need = instance_need(module)
     required = need.value_for(name) if need is not None else None
     # make_plan accepted auto only for a memory parameter with an instance, so required is known here.
     target = auto_value(required, runtime_before) if value == AUTO and required is not None else value
+    check_guard(name, guard, target, runtime_before, persisted_before)
     check_range(target, params["min_value"], params["max_value"])
     dangerous = danger(name, target, runtime_before, need)
     if dangerous and not params["allow_dangerous"]:
@@ -602,8 +608,14 @@ def persist(module: AnsibleModule, plan: Plan) -> Optional[str]:
         return None
     real_path = os.path.realpath(plan.file_path)
     temp_path = sysctl.write_temp_beside(real_path, plan.file_after)
-    backup_file = module.backup_local(real_path) if module.params["backup"] and plan.file_before is not None else None
-    module.atomic_move(temp_path, real_path, unsafe_writes=module.params["unsafe_writes"])
+    try:
+        backup_file = module.backup_local(real_path) if module.params["backup"] and plan.file_before is not None else None
+        module.atomic_move(temp_path, real_path, unsafe_writes=module.params["unsafe_writes"])
+    except Exception as exc:  # ansible-core raises a bare Exception with the OSError as its cause
+        raise sysctl.SysctlError("cannot replace %s: %s" % (real_path, error_chain(exc))) from None
+    finally:
+        if os.path.lexists(temp_path):
+            os.unlink(temp_path)
     return backup_file or None
 
 
@@ -630,7 +642,6 @@ def record_changes(builder: ToolResultBuilder, plan: Plan) -> None:
 def run(module: AnsibleModule, builder: ToolResultBuilder) -> Dict[str, Any]:
     plan = make_plan(module)
     backup_file = None
-    fs_changed = False
     if not module.check_mode:
         if plan.runtime_changes:
             apply_runtime(plan)
@@ -640,9 +651,8 @@ def run(module: AnsibleModule, builder: ToolResultBuilder) -> Dict[str, Any]:
         except sysctl.SysctlError as exc:
             restored = restore_runtime(plan) if plan.runtime_changes else "runtime value untouched"
             raise ModuleFailure("%s; file left as it was, %s" % (exc, restored))
-        if plan.file_path and os.path.exists(plan.file_path):
-            file_args = module.load_file_common_arguments(module.params, path=plan.file_path)
-            fs_changed = module.set_fs_attributes_if_different(file_args, False)
+    # In check mode too, so a preview and the real run agree on an attribute-only difference.
+    fs_changed, attributes_diff = apply_file_attributes(module, plan.file_path, False) if plan.file_path else (False, None)
     record_changes(builder, plan)
     for note in plan.recommendations if plan.changed else []:
         module.warn(note)
@@ -661,7 +671,7 @@ def run(module: AnsibleModule, builder: ToolResultBuilder) -> Dict[str, Any]:
     if plan.need is not None:
         result["shared_memory"] = plan.need.as_dict(plan.name)
     if module._diff:
-        result["diff"] = build_diff(plan)
+        result["diff"] = build_diff(plan) + ([attributes_diff] if attributes_diff else [])
     return result
 
 

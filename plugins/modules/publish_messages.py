@@ -14,15 +14,26 @@ description:
   - POSTs IRISMessage JSON documents (see C(contracts/iris_message.schema.json)) to O(endpoint), one per request
     or in batches, with bounded concurrency.
   - Every message carries an C(Idempotency-Key) derived from its content (timestamp, pid, severity, category,
-    text, instance, host), so a receiver can drop the duplicates that at-least-once delivery implies.
+    text, instance, host; not its trace id), so a receiver can drop the duplicates that at-least-once delivery implies.
     A batch request carries the keys of its messages, in body order, in C(X-Idempotency-Keys).
   - Retries connection errors, timeouts and HTTP 408, 425, 429, 500, 502, 503 and 504 with exponential backoff
     (O(backoff_base) times 1, 2, 4 ... plus up to O(backoff_base) of random jitter; a longer C(Retry-After) wins).
     Other HTTP 4xx answers are final; those messages are written to C(rejected.ndjson) in the spool.
-  - B(Durable spool.) Every message is appended to a journal in O(spool_dir) and fsync'd before it is sent; a
-    message leaves the journal only after the endpoint acknowledged it with HTTP 2xx. What is still unacknowledged
-    after the retries (or when the run is killed) is sent first by the next run. When one request exhausts its
-    retries the endpoint is considered down and the remaining messages stay in the spool without further attempts.
+  - B(Durable spool.) The new messages of a run are appended to a journal in O(spool_dir) in group-commit windows (one
+    write and one fsync per window of up to 8192 messages), and no message is sent before the fsync of its window
+    returned; a message leaves the journal only after the endpoint acknowledged it with
+    HTTP 2xx. What is still unacknowledged after the retries (or when the run is killed) is sent first by the next
+    run. When one request exhausts its retries the endpoint is considered down and the remaining messages stay in
+    the spool without further attempts.
+  - A spool file whose last line was cut short (a kill or a crash during a write) is repaired when the run starts;
+    the fragment is moved to C(<file>.quarantine-<time>-<n>) beside it and reported in RV(quarantined) and a warning.
+    Such a fragment was never fully fsync'd, so its message was never sent nor reported as spooled. Unreadable
+    journal lines are quarantined the same way, never dropped silently.
+  - B(Undelivered messages fail the task) (spooled after the retries, or refused by the endpoint), with the count
+    and the spool directory in the message, unless O(undelivered=warn).
+  - B(Trace ids.) Every message a run accepts carries the run's trace id (RV(trace_id)) in its C(trace_id) field, and
+    every request carries it in C(traceparent). A receiver should correlate by the message's C(trace_id). A message
+    redelivered from the spool by a later run keeps the trace id of the run that accepted it.
   - Runs on the controller (action plugin). The network path is the controller's.
 author:
   - irisops.iris contributors (@irisops)
@@ -128,11 +139,16 @@ options:
     type: int
     default: 10
   batch_size:
-    description: Messages per request (1 to 100). With V(1) each request body is one JSON object.
+    description:
+      - Messages per request (1 to 100). With V(1) each request body is one JSON object.
+      - When not set, the endpoint is asked with an C(OPTIONS) request; if its C(Accept-Post) header lists
+        C(application/x-ndjson), messages are sent as NDJSON batches of 100, otherwise one per request.
+      - A batch never mixes trace ids (backlog messages of an earlier run go in their own requests).
     type: int
-    default: 1
   batch_format:
-    description: Body of a batch request, C(application/x-ndjson) or a JSON array.
+    description:
+      - Body of a batch request, C(application/x-ndjson) or a JSON array, when O(batch_size) is set above 1.
+        Negotiated batches are always NDJSON.
     type: str
     default: ndjson
     choices: [ndjson, array]
@@ -140,8 +156,18 @@ options:
     description: Append structured JSON log lines (attempts, failures, summary; secrets redacted) to this file.
     type: path
   trace_id:
-    description: Trace id of this publication (32 lowercase hex digits); a new one is generated when omitted.
+    description:
+      - Trace id of this publication (32 lowercase hex digits), stamped on every message the run accepts.
+      - When omitted, the run continues the trace its messages carry if they all carry the same one (a generated
+        batch keeps its generation trace); otherwise a new trace id is generated.
     type: str
+  undelivered:
+    description:
+      - What messages that were not delivered in this run (spooled for the next run, or refused by the endpoint) do
+        to the task. V(fail) fails it, naming the counts and the spool directory; V(warn) returns a warning instead.
+    type: str
+    default: fail
+    choices: [fail, warn]
 seealso:
   - module: irisops.iris.messages_log
 notes:
@@ -174,49 +200,83 @@ EXAMPLES = r"""
 
 RETURN = r"""
 msg:
-  description: One-line summary of the publication.
+  description:
+    - One-line summary of the publication with the latency median.
+    - When messages were not delivered it starts with their count, the spool directory and the dead-letter file.
   returned: always
   type: str
-  sample: sent 120, refused 0, spooled 0 (backlog was 20)
+  sample: sent 120, refused 0, spooled 0 (backlog was 20); latency p50 3.2 ms
 endpoint:
   description: The endpoint, credentials redacted.
   returned: always
   type: str
 sent:
   description: Messages acknowledged by the endpoint in this run (backlog included).
-  returned: success
+  returned: when a publication ran (also when undelivered messages failed the task)
   type: int
 refused:
   description: Messages the endpoint refused for good (HTTP 4xx other than 408, 425, 429); see RV(rejections).
-  returned: success
+  returned: when a publication ran (also when undelivered messages failed the task)
   type: int
 spooled:
   description: Messages left in the spool, sent first by the next run.
-  returned: success
+  returned: when a publication ran (also when undelivered messages failed the task)
   type: int
 backlog:
   description: Messages earlier runs had left in the spool when this run started.
-  returned: success
+  returned: when a publication ran (also when undelivered messages failed the task)
   type: int
 would_send:
   description: In check mode, messages a real run would try to send (backlog plus new).
   returned: check mode
   type: int
+undelivered:
+  description: Messages not delivered by this run (RV(spooled) plus RV(refused)); non-zero fails the task unless O(undelivered=warn).
+  returned: when a publication ran (also when undelivered messages failed the task)
+  type: int
+retraced:
+  description: Messages that came with a trace id other than the run's and were published with the run's.
+  returned: when a publication ran (also when undelivered messages failed the task)
+  type: int
+batch_size:
+  description: Messages per request used in this run (configured, or negotiated with the endpoint).
+  returned: when a publication ran (also when undelivered messages failed the task)
+  type: int
+quarantined:
+  description: Torn last lines and unreadable lines cut from spool files when the run started, each kept in a side file.
+  returned: when a publication ran (also when undelivered messages failed the task)
+  type: list
+  elements: dict
+  contains:
+    file:
+      description: The spool file that was repaired (C(journal.ndjson), C(acked.keys) or C(rejected.ndjson)).
+      type: str
+    quarantine:
+      description: Path of the side file holding the bytes that were cut.
+      type: str
+    bytes:
+      description: Number of bytes cut.
+      type: int
+    reason:
+      description: Why they were cut.
+      type: str
 duplicates_skipped:
   description: Messages not queued again because a message with the same idempotency key was already queued.
-  returned: success
+  returned: when a publication ran (also when undelivered messages failed the task)
   type: int
 requests:
   description: HTTP requests answered with 2xx.
-  returned: success
+  returned: when a publication ran (also when undelivered messages failed the task)
   type: int
 attempts:
   description: HTTP requests made, retries included.
-  returned: success
+  returned: when a publication ran (also when undelivered messages failed the task)
   type: int
 latency_ms:
-  description: Percentiles of the round trip of acknowledged requests, in milliseconds (null when none).
-  returned: success
+  description:
+    - Percentiles of the round trip of acknowledged requests, in milliseconds.
+    - Every value is null (None) when no request was acknowledged; the summary in RV(msg) then says C(n/a).
+  returned: when a publication ran (also when undelivered messages failed the task)
   type: dict
   contains:
     p50:
@@ -233,17 +293,17 @@ latency_ms:
       type: float
 rejections:
   description: The first 20 refused requests with the idempotency keys of their messages.
-  returned: success
+  returned: when a publication ran (also when undelivered messages failed the task)
   type: list
   elements: dict
   sample: [{"idempotency_keys": ["0f1e2d3c4b5a69788796a5b4c3d2e1f0"], "status": 400, "reason": "HTTP 400 Bad Request"}]
 spool_dir:
   description: The spool directory used.
-  returned: success
+  returned: when a publication ran (also when undelivered messages failed the task)
   type: str
 trace_id:
-  description: Trace id of this publication (also sent as C(traceparent) on batch requests).
-  returned: success
+  description: Trace id of this publication, carried by every message it accepted and sent as C(traceparent).
+  returned: when a publication ran (also when undelivered messages failed the task)
   type: str
 errors:
   description: On invalid input, each offending field as a JSON path and the reason.
@@ -251,7 +311,7 @@ errors:
   type: list
   elements: dict
 tool_result:
-  description: ToolResult of the publication (success, partial when some messages were spooled or refused, failure).
+  description: ToolResult of the publication (success; partial when some messages were spooled or refused; failure when none was delivered).
   returned: always
   type: dict
 """

@@ -15,17 +15,21 @@ description:
     returns the accepted commands as one serial queue in arrival order, the rejected ones with the JSON path and
     reason of every problem, the duplicates and the commands waiting for approval. It runs no remediation itself;
     C(playbooks/consume.yml) hands each accepted command to the role C(irisops.iris.remediate) in queue order.
-  - Every document is checked before it can reach a module; the size (64 KiB per command, 1 MiB per HTTP answer),
-    strict JSON (UTF-8, no duplicate keys, no NaN), nesting depth, no Jinja template markers (C({{), C({%), C({#))
-    anywhere, then the published schema and the model's cross-field rules.
+  - Every document is read by the collection's one strict reader, the same as C(-e @command.json) of the remediate
+    playbook; the size (64 KiB per command, 1 MiB per HTTP answer), strict JSON (UTF-8, no duplicate keys, no NaN),
+    nesting depth, no Jinja template markers (C({{), C({%), C({#)) and no control or line-separator characters in any
+    string or key, no field but the command's (an C(approve_restart), C(remediate_*) or C(ansible_*) field is refused),
+    the published schema and the model's cross-field rules. Then the command is planned in full (CPF catalog, ranges,
+    kernel allow list, order), so one that the remediate role would refuse is rejected here, never left pending.
   - A command_id is accepted at most once, ever; the accepted ids live in C(accepted.json) in O(state_dir). A later
-    copy is reported in RV(duplicates) and never queued again.
-  - A command with C(requires_restart=true) or a C(restart) action needs approval, O(approve_restart=true) or the
+    copy is reported in RV(duplicates) and never queued again. In check mode nothing is recorded and no file moves.
+  - A command whose plan ends with a restart (C(requires_restart=true), a C(restart) action, or a change that needs
+    one such as C([config] gmheap)) needs approval, O(approve_restart=true) or the
     file C(<state_dir>/approvals/<command_id>). Until then it is pending and nothing changes; HTTP and inline
     commands wait in C(<state_dir>/pending/), drop-directory files stay where they are. Each run looks at the
     pending commands again before it takes in new ones.
-  - B(HTTP source.) Each poll is one C(GET) of O(source) (redirects are not followed). C(200) carries one command
-    object or a JSON array of them; C(204) means nothing new. Other answers and connection errors are reported
+  - B(HTTP source.) Each poll is one C(GET) of O(source) (redirects are not followed); there is none in check mode,
+    since a GET may take commands off the source. C(200) carries one command object or a JSON array of them; C(204) means nothing new. Other answers and connection errors are reported
     in RV(poll_errors); the task fails when every poll failed.
   - B(Directory source.) One command per file. Visible regular files are read in arrival order (modification time,
     then name); hidden files are ignored, so writers drop a file by renaming a hidden temporary into place.
@@ -79,6 +83,17 @@ options:
     description: Approve every command that needs a restart of its instance.
     type: bool
     default: false
+  allow_dangerous:
+    description:
+      - The remediate role's O(allow_dangerous) (its C(remediate_allow_dangerous)). Each command is planned in full on
+        intake, as the role will plan it, so a command the role would refuse is rejected here, never left pending.
+    type: bool
+    default: false
+  allow_kernel_parameters:
+    description: The remediate role's C(remediate_allow_kernel_parameters), for the same full planning on intake.
+    type: list
+    elements: str
+    default: []
   polls:
     description: Number of polls (HTTP GETs or directory scans) when O(duration) is not given.
     type: int

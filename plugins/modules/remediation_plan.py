@@ -18,8 +18,12 @@ description:
   - Returns the steps in C(execution_order) (else the order of C(parameters)). A restart needed by any change, or
     asked for by the command, is the last step, exactly once.
   - When the plan contains a restart it fails unless O(approve_restart=true), except in check mode (a preview).
-  - Without O(command) the command is read, untemplated, from the variable C(remediation_command) (a dict or JSON
-    text, for example an AWX survey answer) or else from the top-level variables C(-e @command.json) defines.
+  - Every command is read with the collection's one strict reader (the same as the intake of
+    M(irisops.iris.remediation_commands)) before it is planned. Without O(command) it is read, untemplated, from the
+    variable C(remediation_command) (a dict or JSON text, for example an AWX survey answer), or else from the raw
+    C(-e) arguments of the run (the bytes of C(-e @command.json), never the variables Ansible made of them).
+  - Kernel parameters are limited to those IRIS hosts are tuned with, each within its range; O(allow_kernel_parameters)
+    (the operator's) widens the list.
   - This is an action plugin; it runs on the controller and never touches the target.
 author:
   - irisops.iris contributors (@irisops)
@@ -53,6 +57,13 @@ options:
       - Allow CPF parameters the catalog flags as dangerous (for example C(memlock), C(wijdir)).
     type: bool
     default: false
+  allow_kernel_parameters:
+    description:
+      - Kernel parameters a command may set besides those IRIS hosts are tuned with (huge pages, shared memory,
+        message queues, swappiness, dirty ratios, TCP keepalive, somaxconn).
+    type: list
+    elements: str
+    default: []
   instance:
     description:
       - The instance this host manages. When set, a command for another instance is refused.
@@ -130,6 +141,18 @@ plan:
     requires_restart: false
     steps: [{number: 1, action: cpf, module: irisops.iris.cpf, targets: ["[config] locksiz"],
              requires_restart: false, implied: false}]
+preview:
+  description: What an approver reads before approving, one line each; the command, its reason, every change and why a restart.
+  returned: success
+  type: list
+  elements: str
+  sample: ["fix-gmheap-1 on instance IRIS (config, severity 2)", "reason: heap errors since 12:00",
+           "1. cpf [config] gmheap -> 307200", "2. restart IRIS (only if a change above is made): [config] gmheap needs a restart"]
+started_at:
+  description: When planning began (ISO 8601, UTC); the WorkflowTrace starts here.
+  returned: always
+  type: str
+  sample: "2026-12-01T03:22:18.123456+00:00"
 check_mode:
   description: Whether the plan was made for a preview.
   returned: success
@@ -142,10 +165,11 @@ errors:
   sample: [{path: "$.parameters[0].changes[0]", reason: "[config] gmheap: 12 is out of range 16384..1073741760 KB (or 0)"}]
 refused:
   description:
-    - C(command_id) and C(instance) of a refused command, each null unless it is a plain name.
-  returned: failure, when the command is a JSON object
+    - C(command_id), C(instance) and C(trace_id) of a refused command, each null unless it is a plain name (a valid
+      trace id).
+  returned: failure
   type: dict
-  sample: {command_id: fix-locksiz-1, instance: IRIS}
+  sample: {command_id: fix-locksiz-1, instance: IRIS, trace_id: 4bf92f3577b34da6a3ce929d0e0e4736}
 tool_result:
   description: ToolResult of the planning step (tool remediation_plan).
   returned: always

@@ -5,10 +5,10 @@
 """Intake of RemediationCommand JSON from outside (controller side).
 
 Commands arrive from an HTTP endpoint polled at an interval, from a drop directory (one file per command)
-or inline (an EDA webhook event). Every document is checked before it can reach a module: size, strict JSON
-(no duplicate keys, no NaN), nesting depth, no Jinja template markers, then the published contract
-(``contracts.validate``) and the model's cross-field rules. Accepted commands form one serial queue in
-arrival order. A command_id is accepted at most once, ever (state file in the state directory), so a
+or inline (an EDA webhook event). Every document is read by the collection's one strict reader
+(``command_document.check_command``: size, strict JSON, depth, characters, template markers, foreign fields, the
+published contract) and then planned in full (catalog, ranges, kernel allow list), so a command that could never
+run is refused here, never left pending. Accepted commands form one serial queue in arrival order. A command_id is accepted at most once, ever (state file in the state directory), so a
 command is never executed twice. A command that needs a restart waits in the pending state until it is
 approved (``approve_restart`` or the file ``<state>/approvals/<command_id>``); nothing changes meanwhile.
 """
@@ -30,19 +30,15 @@ from typing import Any, Iterator, Optional, Sequence
 import aiohttp
 
 from ansible_collections.irisops.iris.plugins.module_utils.durable import fsync_directory, replace_file
-from ansible_collections.irisops.iris.plugins.plugin_utils.contracts import validate
+from ansible_collections.irisops.iris.plugins.plugin_utils.command_document import (
+    MAX_COMMAND_BYTES, check_command, parse_json, refusal)
 from ansible_collections.irisops.iris.plugins.plugin_utils.errors import ExternalIntegrationError, ValidationError
 from ansible_collections.irisops.iris.plugins.plugin_utils.models import RemediationCommand
+from ansible_collections.irisops.iris.plugins.plugin_utils.planner import RemediationPlan, plan_command
 from ansible_collections.irisops.iris.plugins.plugin_utils.redaction import redact_text
 
-CONTRACT = "remediation_command"
-# A real command is a few KB; these bounds keep hostile input cheap to refuse.
-MAX_COMMAND_BYTES = 65536
 MAX_RESPONSE_BYTES = 1024 * 1024
-MAX_DEPTH = 12
 MAX_REASON_CHARS = 300
-# Commands are data. A template marker in one is an injection attempt: refuse it before Ansible sees it.
-TEMPLATE_MARKERS = ("{{", "{%", "{#")
 STATE_FILE = "accepted.json"
 LOCK_FILE = "intake.lock"
 PENDING_DIR = "pending"
@@ -64,76 +60,10 @@ def short(reason: str) -> str:
     return text if len(text) <= MAX_REASON_CHARS else text[:MAX_REASON_CHARS] + "... (truncated)"
 
 
-def _refuse(path: str, reason: str) -> ValidationError:
-    return ValidationError("%s: %s" % (path, reason), [(path, reason)])
-
-
-# --- checking one document -------------------------------------------------------------------------------
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    document: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in document:
-            raise ValueError("duplicate key %r: the command would be ambiguous" % key)
-        document[key] = value
-    return document
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError("%s is not a JSON number" % name)
-
-
-def parse_strict(raw: bytes) -> Any:
-    """Strict JSON: UTF-8 only, no duplicate keys, no NaN/Infinity; a bound on the size first."""
-    if len(raw) > MAX_COMMAND_BYTES:
-        raise _refuse("$", "document is %d bytes, the limit is %d" % (len(raw), MAX_COMMAND_BYTES))
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise _refuse("$", "not UTF-8 text: %s" % error) from None
-    try:
-        return json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant)
-    except RecursionError:
-        raise _refuse("$", "nested deeper than the JSON parser allows") from None
-    except ValueError as error:
-        raise _refuse("$", "malformed JSON: %s" % error) from None
-
-
-def _walk(value: Any, path: str, depth: int) -> Iterator[tuple[str, str]]:
-    if depth > MAX_DEPTH:
-        yield path, "nested deeper than %d levels" % MAX_DEPTH
-        return
-    if isinstance(value, str):
-        if any(marker in value for marker in TEMPLATE_MARKERS):
-            yield path, "contains a Jinja template marker ({{, {% or {#); commands are data, never templates"
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if any(marker in key for marker in TEMPLATE_MARKERS):
-                yield path, "a key contains a Jinja template marker"
-            yield from _walk(item, "%s.%s" % (path, key), depth + 1)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _walk(item, "%s[%d]" % (path, index), depth + 1)
-
-
-def check_document(raw: bytes | Any) -> RemediationCommand:
-    """The command in ``raw`` (JSON bytes, or data already parsed elsewhere), or ValidationError naming
-    every offending JSON path and the reason."""
-    if not isinstance(raw, bytes):
-        try:
-            # A round trip through JSON also drops whatever wrapping the data had (Ansible's tagged strings).
-            raw = json.dumps(raw, ensure_ascii=False, allow_nan=False).encode("utf-8")
-        except (TypeError, ValueError) as error:
-            raise _refuse("$", "not JSON data: %s" % error) from None
-    document = parse_strict(raw)
-    problems = list(_walk(document, "$", 0))
-    if problems:
-        raise ValidationError("remediation_command is invalid: " + "; ".join("%s: %s" % item for item in problems),
-                              problems)
-    return validate(CONTRACT, document, RemediationCommand)
-
-
-def needs_restart(command: RemediationCommand) -> bool:
-    return command.requires_restart or any(action.action == "restart" for action in command.parameters)
+def check_and_plan(raw: Any, allow_dangerous: bool = False,
+                   allow_kernel_parameters: tuple[str, ...] = ()) -> RemediationPlan:
+    """The plan of the command in ``raw``; ValidationError for anything the remediate role would refuse."""
+    return plan_command(check_command(raw), allow_dangerous, allow_kernel_parameters)
 
 
 def digest(command: RemediationCommand) -> str:
@@ -159,10 +89,8 @@ def _read_bounded(path: Path) -> Arrival:
     except OSError as error:
         return Arrival(path.name, b"", path, ("$", "cannot open: %s" % (error.strerror or error)))
     with os.fdopen(descriptor, "rb") as stream:
-        data = stream.read(MAX_COMMAND_BYTES + 1)
-    if len(data) > MAX_COMMAND_BYTES:
-        return Arrival(path.name, b"", path, ("$", "file is larger than the limit of %d bytes" % MAX_COMMAND_BYTES))
-    return Arrival(path.name, data, path)
+        # One byte past the limit is enough for the strict reader to refuse an oversized command.
+        return Arrival(path.name, stream.read(MAX_COMMAND_BYTES + 1), path)
 
 
 def list_drop_files(directory: Path) -> list[Path]:
@@ -204,13 +132,7 @@ def split_response(origin: str, body: bytes) -> list[Arrival]:
 
 
 def parse_whole(body: bytes) -> list[Any]:
-    try:
-        parsed = json.loads(body.decode("utf-8"), object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant)
-    except RecursionError:
-        raise _refuse("$", "nested deeper than the JSON parser allows") from None
-    except (UnicodeDecodeError, ValueError) as error:
-        raise _refuse("$", "malformed JSON: %s" % error) from None
-    return list(parsed)
+    return list(parse_json(body, limit=MAX_RESPONSE_BYTES))
 
 
 @dataclass(frozen=True)
@@ -224,9 +146,9 @@ class HttpSource:
 
     def check(self) -> None:
         if not self.url.startswith(("http://", "https://")):
-            raise _refuse("source", "must be an http:// or https:// URL or a directory")
+            raise refusal("source", "must be an http:// or https:// URL or a directory")
         if self.timeout <= 0:
-            raise _refuse("timeout", "must be greater than 0")
+            raise refusal("timeout", "must be greater than 0")
 
     async def _get(self) -> tuple[int, bytes]:
         ssl_context: ssl.SSLContext | bool = ssl.create_default_context() if self.validate_certs else False
@@ -373,6 +295,9 @@ class IntakeConfig:
     duration: Optional[float] = None
     lock_timeout: float = 60.0
     check_mode: bool = False
+    # The operator's settings the remediate role plans with, so the intake refuses what the role would refuse.
+    allow_dangerous: bool = False
+    allow_kernel_parameters: tuple[str, ...] = ()
 
     def check(self) -> None:
         problems: Problems = []
@@ -438,7 +363,7 @@ class Intake(object):
                       trace_id=entry["command"]["trace_id"])
         for entry in self.report.pending.values():
             self._log("warning", "command_pending", command_id=entry["command_id"], instance=entry["instance"],
-                      reason=entry["reason"])
+                      error_type=entry["error_type"], severity=entry["severity"], reason=entry["reason"])
         return self.report
 
     def _fetch(self, poll: int) -> list[Arrival]:
@@ -460,19 +385,19 @@ class Intake(object):
     def _take(self, arrival: Arrival) -> None:
         try:
             if arrival.problem is not None:
-                raise _refuse(*arrival.problem)
-            command = check_document(arrival.raw)
+                raise refusal(*arrival.problem)
+            plan = check_and_plan(arrival.raw, self.config.allow_dangerous, self.config.allow_kernel_parameters)
         except ValidationError as error:
             self._reject(arrival, [(path, short(reason)) for path, reason in error.errors] or [("$", short(str(error)))])
             return
-        earlier = self.state.accepted.get(command.command_id)
+        earlier = self.state.accepted.get(plan.command.command_id)
         if earlier is not None:
-            self._duplicate(arrival, command, earlier)
+            self._duplicate(arrival, plan.command, earlier)
             return
-        if needs_restart(command) and not (self.config.approve_restart or self.state.approved(command.command_id)):
-            self._pending(arrival, command)
+        if plan.requires_restart and not (self.config.approve_restart or self.state.approved(plan.command.command_id)):
+            self._pending(arrival, plan)
             return
-        self._accept(arrival, command)
+        self._accept(arrival, plan)
 
     def _settle_file(self, arrival: Arrival, subdirectory: str) -> Optional[str]:
         """Move a drop-directory file to done/ or rejected/; a released pending copy is simply removed."""
@@ -505,7 +430,8 @@ class Intake(object):
             command.command_id, earlier.get("accepted_at"), earlier.get("origin"))
         self._reject(arrival, [("$.command_id", reason)], command.command_id, kind="duplicates")
 
-    def _pending(self, arrival: Arrival, command: RemediationCommand) -> None:
+    def _pending(self, arrival: Arrival, plan: RemediationPlan) -> None:
+        command = plan.command
         known = self.report.pending.get(command.command_id)
         if known is not None and known["digest"] != digest(command):
             self._reject(arrival, [("$.command_id", "conflicts with a different pending command of the same id")],
@@ -518,10 +444,12 @@ class Intake(object):
         self.report.pending[command.command_id] = {
             "command_id": command.command_id, "instance": command.instance, "origin": arrival.origin,
             "digest": digest(command), "approval_file": str(approval),
-            "reason": "needs a restart of instance %s; approve with approve_restart=true or create %s" % (
-                command.instance, approval)}
+            "error_type": command.error_type.value, "severity": command.severity,
+            "reason": "needs a restart of instance %s (%s); approve with approve_restart=true or create %s" % (
+                command.instance, "; ".join(plan.restart_reasons), approval)}
 
-    def _accept(self, arrival: Arrival, command: RemediationCommand) -> None:
+    def _accept(self, arrival: Arrival, plan: RemediationPlan) -> None:
+        command = plan.command
         record = {"sequence": None, "accepted_at": None} if self.config.check_mode else self.state.record(
             command, arrival.origin)
         if self.config.check_mode:
@@ -531,13 +459,15 @@ class Intake(object):
         self.report.pending.pop(command.command_id, None)
         entry = {"command_id": command.command_id, "instance": command.instance, "origin": arrival.origin,
                  "sequence": record["sequence"], "accepted_at": record["accepted_at"],
-                 "restart_approved": needs_restart(command),
+                 "error_type": command.error_type.value, "severity": command.severity,
+                 "restart_approved": plan.requires_restart,
                  "command": command.model_dump(mode="json", exclude_none=True)}
         if moved is not None:
             entry["file"] = moved
         self.report.accepted.append(entry)
         self._log("info", "command_accepted", command_id=command.command_id, instance=command.instance,
-                  origin=arrival.origin, requires_restart=needs_restart(command), trace_id=command.trace_id)
+                  origin=arrival.origin, error_type=command.error_type.value, severity=command.severity,
+                  requires_restart=plan.requires_restart, trace_id=command.trace_id)
 
 
 def run_intake(config: IntakeConfig, logger: Any = None) -> IntakeReport:

@@ -72,7 +72,10 @@ class IRISMessage(StrictModel):
     text: str = Field(description="Message text; continuation lines joined with newlines.")
     instance: Optional[InstanceName] = None
     host: Optional[str] = Field(default=None, max_length=253)
-    trace_id: TraceId = Field(default_factory=new_trace_id)
+    trace_id: TraceId = Field(default_factory=new_trace_id, description=(
+        "W3C trace id of the run that published the message: every message a publication run accepts carries that "
+        "run's trace id (also sent as traceparent); receivers correlate by this field. A redelivery keeps it. "
+        "Not part of the Idempotency-Key."))
 
     @field_serializer("timestamp")
     def _millisecond_timestamp(self, value: datetime) -> str:
@@ -227,14 +230,13 @@ class ToolResult(StrictModel):
     trace_id: TraceId
 
 
-def overall_status(steps: list[ToolResult]) -> ToolStatus:
-    """success when every step succeeded; failure when none did; partial otherwise."""
-    succeeded = [step.status == ToolStatus.SUCCESS for step in steps]
-    if steps and all(succeeded):
-        return ToolStatus.SUCCESS
-    if not any(succeeded):
-        return ToolStatus.FAILURE
-    return ToolStatus.PARTIAL
+class TraceStatus(str, Enum):
+    """How a remediation run ended (plugin_utils.workflow_trace.overall_status decides)."""
+
+    SUCCESS = "success"
+    FAILURE = "failure"
+    PARTIAL = "partial"
+    ROLLED_BACK = "rolled_back"
 
 
 class WorkflowTrace(StrictModel):
@@ -247,8 +249,11 @@ class WorkflowTrace(StrictModel):
     started_at: Annotated[datetime, AfterValidator(_aware)]
     finished_at: Annotated[datetime, AfterValidator(_aware)]
     duration_ms: int = Field(ge=0)
-    steps_executed: list[ToolResult]
-    overall_status: ToolStatus
+    steps_executed: list[ToolResult] = Field(description="Steps in the order they ran, rollback actions last.")
+    overall_status: TraceStatus = Field(description=(
+        "success: every step succeeded. rolled_back: a step failed and everything the run had changed was restored. "
+        "failure: refused, or a step failed with nothing to restore, or a stop hung. "
+        "partial: a rollback action failed."))
 
 
 def utc_now() -> datetime:

@@ -17,8 +17,8 @@ from typing import Any, Optional, Union
 
 from ansible_collections.irisops.iris.plugins.module_utils import cpf_catalog
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import check_text
-from ansible_collections.irisops.iris.plugins.modules.kernel_param import MEMORY_PARAMETERS
-from ansible_collections.irisops.iris.plugins.plugin_utils.contracts import validate
+from ansible_collections.irisops.iris.plugins.module_utils.iris_sysctl import MEMORY_PARAMETERS, kernel_parameter_problem
+from ansible_collections.irisops.iris.plugins.plugin_utils.command_document import check_command
 from ansible_collections.irisops.iris.plugins.plugin_utils.errors import ValidationError
 from ansible_collections.irisops.iris.plugins.plugin_utils.models import (
     CpfAction, KernelAction, RemediationCommand, RestartAction)
@@ -28,7 +28,6 @@ KERNEL_MODULE = "irisops.iris.kernel_param"
 RESTART_MODULE = "irisops.iris.instance_restart"
 # Bounds that keep a hostile command cheap to refuse and a plan readable.
 MAX_CHANGES_PER_ACTION = 64
-KERNEL_INT_LIMIT = 2 ** 63 - 1
 AUTO = "auto"
 
 Problems = list[tuple[str, str]]
@@ -65,8 +64,10 @@ class KernelSetting:
     requires_restart: bool
 
     def module_args(self) -> dict[str, Any]:
-        return {"name": self.name, "value": self.value, "current_value": self.current_value,
-                "min_value": self.min_value, "max_value": self.max_value}
+        # Unset bounds are left out (not null): before ansible-core 2.19 a null renders as '' in a task argument.
+        optional = {"current_value": self.current_value, "min_value": self.min_value, "max_value": self.max_value}
+        return dict({"name": self.name, "value": self.value},
+                    **{name: value for name, value in optional.items() if value is not None})
 
 
 @dataclass(frozen=True)
@@ -136,13 +137,17 @@ class RemediationPlan:
         }
 
 
-def plan_document(document: Any, allow_dangerous: bool = False) -> RemediationPlan:
-    """Validate a raw command (parsed JSON) against the contract, then plan it."""
-    return plan_command(validate("remediation_command", document, RemediationCommand), allow_dangerous)
+def plan_document(document: Any, allow_dangerous: bool = False,
+                  allow_kernel_parameters: tuple[str, ...] = ()) -> RemediationPlan:
+    """Read a raw command (JSON bytes, text or data) with the one strict reader, then plan it."""
+    return plan_command(check_command(document), allow_dangerous, allow_kernel_parameters)
 
 
-def plan_command(command: RemediationCommand, allow_dangerous: bool = False) -> RemediationPlan:
-    """Ordered steps for ``command``; ValidationError lists every problem (JSON path, reason)."""
+def plan_command(command: RemediationCommand, allow_dangerous: bool = False,
+                 allow_kernel_parameters: tuple[str, ...] = ()) -> RemediationPlan:
+    """Ordered steps for ``command``; ValidationError lists every problem (JSON path, reason).
+
+    ``allow_dangerous`` and ``allow_kernel_parameters`` are the operator's, never the command's."""
     problems: Problems = []
     position = {action.action: index for index, action in enumerate(command.parameters)}
     steps: list[Step] = []
@@ -163,7 +168,7 @@ def plan_command(command: RemediationCommand, allow_dangerous: bool = False) -> 
                               requires_restart=any(setting.requires_restart for setting in cpf_settings)))
             restart_reasons += ["%s needs a restart" % s.target for s in cpf_settings if s.requires_restart]
         elif isinstance(action, KernelAction):
-            kernel_settings = tuple(_kernel_settings(action, path, problems))
+            kernel_settings = tuple(_kernel_settings(action, path, allow_kernel_parameters, problems))
             steps.append(Step(len(steps) + 1, "kernel", KERNEL_MODULE, kernel_settings=kernel_settings,
                               requires_restart=any(setting.requires_restart for setting in kernel_settings)))
             restart_reasons += ["%s sizes shared memory, which IRIS allocates at start" % s.name
@@ -225,7 +230,8 @@ def _cpf_settings(action: CpfAction, path: str, allow_dangerous: bool, problems:
     return settings
 
 
-def _kernel_settings(action: KernelAction, path: str, problems: Problems) -> list[KernelSetting]:
+def _kernel_settings(action: KernelAction, path: str, also_allowed: tuple[str, ...],
+                     problems: Problems) -> list[KernelSetting]:
     if _too_many(path, len(action.changes), problems):
         return []
     settings: list[KernelSetting] = []
@@ -241,9 +247,11 @@ def _kernel_settings(action: KernelAction, path: str, problems: Problems) -> lis
             continue
         bounds = [("new_value", change.new_value), ("current_value", change.current_value),
                   ("min_value", change.min_value), ("max_value", change.max_value)]
-        out_of_range = [name for name, number in bounds if isinstance(number, int) and abs(number) > KERNEL_INT_LIMIT]
-        if out_of_range:
-            problems.append(("%s.%s" % (where, out_of_range[0]), "outside the kernel's 64-bit integer range"))
+        refused = [("%s.%s" % (where, field_name), problem) for field_name, number in bounds
+                   for problem in [kernel_parameter_problem(change.name, number if isinstance(number, int) else None,
+                                                            also_allowed)] if problem]
+        if refused:
+            problems.append(refused[0])
             continue
         seen[change.name] = index
         settings.append(KernelSetting(name=change.name, value=change.new_value, current_value=change.current_value,

@@ -9,20 +9,16 @@ from __future__ import annotations
 import re
 from typing import Any, MutableMapping
 
-REDACTED = "********"
-# Keys whose values are secret whatever they look like.
-SECRET_KEY_PATTERN = re.compile(
-    r"(pass(word|wd)?|secret|token|api[_-]?key|authorization|auth[_-]?header|licen[cs]e[_-]?key|private[_-]?key|credential)",
-    re.IGNORECASE,
-)
-# Keys that merely mention a secret-ish word but hold no secret.
-NON_SECRET_KEYS = frozenset({"token_count", "tokens", "prompt_tokens", "completion_tokens", "total_tokens",
-                             "requires_user_action", "api_key_env", "password_file"})
+# The secret keys are listed once, target-side, so modules (diffs, results) and the controller agree.
+from ansible_collections.irisops.iris.plugins.module_utils.secret_keys import MASK, SECRET_SETTING_NAMES, is_secret_key
+
+REDACTED = MASK
 # Secrets recognisable by their shape inside free text.
 SECRET_VALUE_PATTERNS = (
     re.compile(r"\bsk-[A-Za-z0-9_-]{8,}"),                                       # OpenAI-style API keys
     re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"),               # Authorization header values
-    re.compile(r"(?i)\b(AuthorizationKey|LicenseKey|password|passwd|pwd|api[_-]?key|secret|token)(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|\S+)"),
+    re.compile(r"(?i)\b(%s|password|passwd|pwd|api[_-]?key|secret|token)(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|\S+)"
+               % "|".join(SECRET_SETTING_NAMES)),
     re.compile(r"(?i)(://[^:/@\s]+:)([^@\s]+)(@)"),                              # credentials in URLs
 )
 
@@ -32,10 +28,6 @@ def redact_text(text: str) -> str:
     text = SECRET_VALUE_PATTERNS[1].sub(lambda m: "%s %s" % (m.group(1), REDACTED), text)
     text = SECRET_VALUE_PATTERNS[2].sub(lambda m: "%s%s%s" % (m.group(1), m.group(2), REDACTED), text)
     return SECRET_VALUE_PATTERNS[3].sub(lambda m: "%s%s%s" % (m.group(1), REDACTED, m.group(3)), text)
-
-
-def is_secret_key(key: str) -> bool:
-    return key.lower() not in NON_SECRET_KEYS and SECRET_KEY_PATTERN.search(key) is not None
 
 
 def redact(value: Any) -> Any:

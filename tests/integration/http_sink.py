@@ -4,8 +4,8 @@
 It runs its own event loop in a background thread, so the code under test (in-process or in a
 subprocess) talks to it over real TCP. It can fail the next N requests with a status, be slow, go
 down and come back on the same port, require a bearer token, serve documents for GET (command
-polling), and records every request: Idempotency-Keys, bodies, headers and the peak number of
-requests in flight.
+polling), advertise NDJSON batches (``Accept-Post`` in its OPTIONS answer) when asked to, and records
+every request: Idempotency-Keys, bodies, headers and the peak number of requests in flight.
 
     with HttpSink() as sink:
         sink.fail_next(3, status=503)
@@ -54,10 +54,13 @@ def free_port() -> int:
 
 
 class HttpSink(object):
-    def __init__(self, port: Optional[int] = None, delay: float = 0.0, token: Optional[str] = None) -> None:
+    def __init__(self, port: Optional[int] = None, delay: float = 0.0, token: Optional[str] = None,
+                 accept_batches: bool = False) -> None:
         self.port = port or free_port()
         self.behaviour = _Behaviour(delay=delay, token=token)
+        self.accept_batches = accept_batches
         self.received: List[Received] = []
+        self.options_requests = 0
         self.refused = 0
         self.in_flight = 0
         self.max_in_flight = 0
@@ -137,6 +140,8 @@ class HttpSink(object):
             return
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_post("/ingest", self._ingest)
+        if self.accept_batches:
+            app.router.add_route("OPTIONS", "/ingest", self._options)
         app.router.add_get("/commands", self._commands)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -161,6 +166,14 @@ class HttpSink(object):
             return web.Response(status=204)
         body = document if isinstance(document, bytes) else json.dumps(document).encode()
         return web.Response(body=body, content_type="application/json")
+
+    async def _options(self, request: web.Request) -> web.Response:
+        with self._lock:
+            self.options_requests += 1
+        if not self._authorised(request):
+            return web.Response(status=401)
+        return web.Response(status=204, headers={"Allow": "POST, OPTIONS",
+                                                 "Accept-Post": "application/json, application/x-ndjson"})
 
     async def _ingest(self, request: web.Request) -> web.Response:
         with self._lock:

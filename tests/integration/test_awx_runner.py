@@ -15,7 +15,7 @@ from typing import Any, Dict, List
 import ansible_runner
 import pytest
 
-from ansible_collections.irisops.iris.plugins.action.remediation_plan import MAX_COMMAND_BYTES
+from ansible_collections.irisops.iris.plugins.plugin_utils.command_document import MAX_COMMAND_BYTES
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument
 from ansible_collections.irisops.iris.plugins.plugin_utils.models import WorkflowTrace
 from emulator import EmulatorEnv
@@ -121,7 +121,8 @@ def test_unapproved_job_fails_before_any_change_then_the_approved_job_fixes_it(
     approved = launch(tmp_path, emulator, survey_answers(remediation_command=COMMAND, approve_restart="true"))
     assert (approved.status, approved.rc) == ("successful", 0)
     artifacts = Path(approved.config.artifact_dir)
-    assert task_names(approved, "runner_on_ok")[-2:] == ["Change the CPF", "Restart the instance (approved)"]
+    assert task_names(approved, "runner_on_ok")[-3:] == ["Change the CPF", "Restart the instance",
+                                                         "Write the WorkflowTrace of this run"]
     assert approved.stats["changed"] == {"iris1": 2} and not approved.stats["failures"]
     stdout = (artifacts / "stdout").read_text()
     assert "WORKFLOW TRACE" in stdout and "IRIS fault-gmheap-too-small-001: SUCCESS" in stdout

@@ -24,7 +24,7 @@ def test_demo_closes_the_loop() -> None:
     assert any(message["instance"] is None for message in received)  # the generated test data arrived too
     trace = json.loads(max((DEMO / "traces").glob("*.json"), key=lambda path: path.stat().st_mtime).read_text())
     assert trace["overall_status"] == "success" and not trace["check_mode"]
-    assert [step["tool"] for step in trace["steps_executed"]] == ["remediation_commands", "cpf", "instance_restart"]
+    assert [step["tool"] for step in trace["steps_executed"]] == ["cpf", "instance_restart"]
     qlist = subprocess.run([str(DEMO / "emulator" / "bin" / "iris"), "qlist"], capture_output=True, text=True,
                            env={"IRISEMU_REGISTRY": str(DEMO / "emulator" / "registry"), "PATH": "/usr/bin:/bin"},
                            check=True)

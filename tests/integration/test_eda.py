@@ -130,10 +130,11 @@ def test_remediation_webhook_consumes_posted_commands_and_refuses_bad_ones(
     hostile = dict(good, command_id="webhook-002", reason="{{ lookup('pipe', 'touch %s') }}" % canary)
     url = "http://127.0.0.1:%d/commands" % port
     rulebook = Rulebook(tmp_path, env, "irisops.iris.remediation_webhook",
-                        {"webhook_port": port, "commands_state_dir": str(state), "consume_dry_run": True},
+                        {"webhook_port": port, "commands_state_dir": str(state), "consume_dry_run": True,
+                         "commands_log_file": str(tmp_path / "intake.log")},
                         "--env-vars", "IRISOPS_WEBHOOK_TOKEN")
     accepted_file = state / "accepted.json"
-    log_file = state / "intake.log"
+    log_file = tmp_path / "intake.log"
     try:
         statuses: Dict[str, int] = {}
 
@@ -148,11 +149,14 @@ def test_remediation_webhook_consumes_posted_commands_and_refuses_bad_ones(
         wait_until(lambda: "hostile" in statuses, 120, "the webhook accepting requests", step=try_post,
                    process=rulebook.process)
         wait_until(lambda: log_file.exists() and log_file.read_text().count('"command_rejected"') >= 1
-                   and accepted_file.exists(), 180, "both commands consumed", process=rulebook.process)
+                   and '"command_accepted"' in log_file.read_text(), 180, "both commands taken in",
+                   process=rulebook.process)
     finally:
         output = rulebook.stop()
     assert statuses == {"wrong token": 401, "good": 200, "hostile": 200}, statuses
-    assert list(json.loads(accepted_file.read_text())["accepted"]) == ["webhook-001"], output
+    accepted = [json.loads(line) for line in log_file.read_text().splitlines() if '"command_accepted"' in line]
+    assert [entry["command_id"] for entry in accepted] == ["webhook-001"], output
+    assert not accepted_file.exists()  # a dry run uses nothing up
     rejected = [json.loads(line) for line in log_file.read_text().splitlines() if '"command_rejected"' in line]
     assert rejected[0]["errors"] == [{"path": "$.reason", "reason": "contains a Jinja template marker ({{, {% or {#); "
                                                                     "commands are data, never templates"}]

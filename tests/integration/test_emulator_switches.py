@@ -136,3 +136,32 @@ def test_stop_restart_brings_a_new_process_up(emulator: EmulatorEnv) -> None:
     assert "Shutdown of AGAIN complete" in result.stdout and "Starting AGAIN" in result.stdout
     assert emulator.instance("AGAIN").status == "running"
     assert (install_dir / "mgr" / "iris.pid").read_text() != first_pid
+
+
+def test_open_transactions_switch_holds_them_until_shutdown_and_rolls_them_back(emulator: EmulatorEnv) -> None:
+    emulator.create("TXN", switches={"open_transactions": 2})
+    emulator.start("TXN")
+    metrics = emulator.metrics("TXN")
+    assert metrics["iris_trans_open_count"] == 2 and metrics["iris_trans_open_secs"] >= 0
+    assert metrics["iris_sessions_active"] == 0  # held by background jobs, not by user sessions
+    status, body = emulator.http_get("TXN", "/api/monitor/health")
+    assert status == 200 and json.loads(body)["open_transactions"] == 2
+    assert "2 background job(s) opened a transaction held until shutdown" in emulator.messages_log("TXN")
+    emulator.stop("TXN", "quietly")
+    assert "Rolling back 2 open transaction(s) at shutdown" in emulator.messages_log("TXN")
+
+
+def test_open_transaction_seconds_commits_them_after_that_time(emulator: EmulatorEnv) -> None:
+    emulator.create("TXC", switches={"open_transactions": 1, "open_transaction_seconds": 0.5})
+    emulator.start("TXC")
+    assert emulator.wait_for("TXC", "iris_trans_open_count", 0)["iris_trans_open_count"] == 0
+    assert emulator.metrics("TXC")["iris_trans_open_secs"] == 0
+    assert "1 background transaction(s) committed" in emulator.messages_log("TXC")
+    emulator.stop("TXC", "quietly")
+    assert "Rolling back" not in emulator.messages_log("TXC")
+
+
+def test_without_the_switch_no_transaction_is_open(emulator: EmulatorEnv) -> None:
+    emulator.create("NOTX")
+    emulator.start("NOTX")
+    assert emulator.metrics("NOTX")["iris_trans_open_count"] == 0

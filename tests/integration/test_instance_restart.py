@@ -232,3 +232,83 @@ def test_instance_without_web_port_needs_a_metrics_url(emu: EmulatorEnv) -> None
     result = restart(emu)
     assert result["failed"] and result["msg"].startswith("health_checks: 'metrics' needs metrics_url")
     assert emu.instance("IRIS1").status == "down"
+
+
+# -- open transactions (emulator switches open_transactions / open_transaction_seconds) ---------------------------
+def with_transactions(emu: EmulatorEnv, count: int, seconds: float = 0) -> str:
+    """A running instance whose background jobs hold ``count`` transactions open (for ``seconds``, 0 = until stop)."""
+    emu.create("IRIS1", switches={"open_transactions": count, "open_transaction_seconds": seconds})
+    emu.start("IRIS1")
+    assert emu.metrics("IRIS1")["iris_trans_open_count"] == count
+    return emu.instance("IRIS1").activity
+
+
+def test_transactions_that_end_within_the_wait(emu: EmulatorEnv) -> None:
+    # Held long enough that the module surely sees it open even on a loaded machine.
+    with_transactions(emu, 1, seconds=6)
+    result = restart(emu, user_wait_timeout=60)
+    assert not result.get("failed"), result["msg"]
+    assert result["active_sessions"] == 0 and result["open_transactions"] == 1 and result["transactions_at_stop"] == 0
+    assert result["transactions_source"].startswith("metrics: http://127.0.0.1:")
+    assert result["transactions_source"].endswith("/api/monitor/metrics (iris_trans_open_count)")
+    assert result["since_changed"] and result["timings"]["users_wait"] > 0
+    # The stop came only after the commit.
+    log = emu.messages_log("IRIS1")
+    assert log.index("1 background transaction(s) committed") < log.index("Shutdown of InterSystems IRIS requested")
+    assert "Rolling back" not in log
+
+
+def test_transactions_that_stay_require_user_action_and_nothing_is_stopped(emu: EmulatorEnv) -> None:
+    since_before = with_transactions(emu, 2)
+    result = restart(emu, user_wait_timeout=1)
+    assert result["failed"] and result["requires_user_action"] and result["changed"] is False
+    assert result["msg"] == ("2 open transaction(s) still active on IRIS1 after waiting 1s; nothing was stopped. "
+                             "Let the transactions commit or roll back, or set force_users=true")
+    assert result["open_transactions"] == 2 and result["transactions_at_stop"] == 2 and result["sessions_at_stop"] == 0
+    assert result["tool_result"]["status"] == "failure" and result["tool_result"]["requires_user_action"]
+    assert emu.instance("IRIS1").activity == since_before and emu.metrics("IRIS1")["iris_trans_open_count"] == 2
+
+
+def test_sessions_and_transactions_are_both_reported(emu: EmulatorEnv) -> None:
+    with_transactions(emu, 1)
+    with emu.connect("IRIS1"):
+        emu.wait_for("IRIS1", "iris_sessions_active", 1)
+        result = restart(emu, user_wait_timeout=0)
+    assert result["failed"] and result["msg"].startswith(
+        "1 user session(s) and 1 open transaction(s) still active on IRIS1 after waiting 0s; nothing was stopped. "
+        "Ask the users to log off")
+
+
+def test_force_users_stops_despite_open_transactions_and_they_are_rolled_back(emu: EmulatorEnv) -> None:
+    with_transactions(emu, 1)
+    result = restart(emu, user_wait_timeout=0, force_users=True)
+    assert not result.get("failed"), result["msg"]
+    assert result["open_transactions"] == 1 and result["transactions_at_stop"] == 1 and result["since_changed"]
+    assert "Rolling back 1 open transaction(s) at shutdown" in emu.messages_log("IRIS1")
+
+
+def test_check_mode_reports_open_transactions_and_touches_nothing(emu: EmulatorEnv) -> None:
+    since_before = with_transactions(emu, 3)
+    result = restart(emu, check_mode=True, user_wait_timeout=30)
+    assert not result.get("failed") and result["changed"] and result["open_transactions"] == 3
+    assert result["transactions_at_stop"] is None and emu.instance("IRIS1").activity == since_before
+
+
+def test_transactions_that_cannot_be_counted_stop_nothing_unless_forced(emu: EmulatorEnv) -> None:
+    since_before = with_transactions(emu, 1)
+    closed = "http://127.0.0.1:%d/api/monitor/metrics" % emu.free_port()
+    result = restart(emu, metrics_url=closed, sessions_source="psutil", health_checks=["qlist"])
+    assert result["failed"] and not result["changed"] and not result["requires_user_action"]
+    assert result["msg"].startswith("cannot count the open transactions of IRIS1: GET %s failed: " % closed)
+    assert result["msg"].endswith("; set metrics_url, or protect_transactions=false to stop without waiting for them")
+    assert emu.instance("IRIS1").activity == since_before
+    forced = restart(emu, metrics_url=closed, sessions_source="psutil", health_checks=["qlist"], force_users=True)
+    assert not forced.get("failed"), forced["msg"]
+    assert forced["open_transactions"] is None and forced["transactions_source"].startswith("not counted: GET %s" % closed)
+
+
+def test_protect_transactions_false_skips_the_count(emu: EmulatorEnv) -> None:
+    with_transactions(emu, 1)
+    result = restart(emu, user_wait_timeout=0, protect_transactions=False)
+    assert not result.get("failed"), result["msg"]
+    assert result["open_transactions"] is None and result["transactions_source"] == "not counted: protect_transactions=false"

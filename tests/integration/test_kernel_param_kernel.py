@@ -15,44 +15,27 @@ How the privileged cases are made real while the tests run as root:
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import socket
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, Sequence
 
 import pytest
 from ansible.module_utils.common import warnings as ansible_warnings
 
 from ansible_collections.irisops.iris.plugins.modules import kernel_param
-from tests.conftest import COLLECTIONS_ROOT, run_module
+from tests.conftest import run_module
+import module_process
+from module_process import unprivileged_wrapper
 
-MODULE = "ansible_collections.irisops.iris.plugins.modules.kernel_param"
-WITHOUT_DAC_OVERRIDE = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner"]
 PRIVATE_UTS_NAMESPACE = ["unshare", "--uts"]
 ROOT_HINT = "changing kernel parameters needs root or CAP_SYS_ADMIN (use become: true)"
 
 
 def run_module_process(tmp_path: Path, args: Dict[str, Any], wrapper: Sequence[str] = ()) -> Dict[str, Any]:
-    """Run the module as its own process with an args file, as Ansible does for a non-zipped module."""
-    args_file = tmp_path / "module-args.json"
-    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": dict(args, _ansible_remote_tmp=str(tmp_path))}))
-    env = dict(os.environ, PYTHONPATH=str(COLLECTIONS_ROOT), LANG="C", LC_ALL="C")
-    completed = subprocess.run(list(wrapper) + [sys.executable, "-m", MODULE, str(args_file)],
-                               capture_output=True, text=True, env=env, timeout=60, cwd=str(tmp_path), check=False)
-    assert completed.stdout, "module printed nothing; stderr:\n%s" % completed.stderr
-    return json.loads(completed.stdout)  # type: ignore[no-any-return]
-
-
-def unprivileged_wrapper() -> List[str]:
-    if os.geteuid() != 0:
-        return []
-    if shutil.which("setpriv") is None:
-        pytest.skip("setpriv (util-linux) is needed to drop CAP_DAC_OVERRIDE while running as root")
-    return list(WITHOUT_DAC_OVERRIDE)
+    return module_process.run_module_process(tmp_path, "kernel_param", args, wrapper)
 
 
 def make_proc(root: Path, name: str, value: str) -> Path:

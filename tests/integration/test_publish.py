@@ -49,7 +49,7 @@ def write_ndjson(path: Path, messages: List[Dict[str, Any]]) -> Path:
 
 
 def expected_keys(messages: List[Dict[str, Any]]) -> set[str]:
-    return {pub.idempotency_key(pub.to_message_dict(message)) for message in messages}
+    return {pub.idempotency_key(message) for message in messages}
 
 
 def wait_until(condition: Any, timeout: float) -> None:
@@ -91,12 +91,14 @@ def test_playbook_killed_mid_run_loses_nothing(tmp_path: Path, ansible_env: Dict
         assert rerun.returncode == 0, rerun.stdout + rerun.stderr
         assert sink.unique_keys() == expected_keys(messages)
         assert pub.Spool(spool).backlog() == []
-        # Duplicates are possible only for messages in flight at the kill, and carry the same key and body.
+        # Duplicates (in flight at the kill, or handed over again by the re-run) carry the same key and the same
+        # message; only the trace id may differ, when the re-run accepted the message again.
         by_key: Dict[str, List[str]] = {}
         for request in sink.received:
             by_key.setdefault(request.keys[0], []).append(json.dumps({k: v for k, v in request.messages[0].items()
                                                                       if k != "trace_id"}, sort_keys=True))
         assert all(len(set(bodies)) == 1 for bodies in by_key.values())
+        assert len({message["trace_id"] for message in sink.messages()}) <= 2  # one per run
         assert "sent" in rerun.stdout
 
 
@@ -146,6 +148,34 @@ def test_sink_down_longer_than_all_retries_then_back_loses_none_of_10000(tmp_pat
         assert sink.unique_keys() == expected_keys(messages)
     finally:
         sink.close()
+
+
+@pytest.mark.slow
+def test_playbook_fails_when_a_503_burst_leaves_messages_undelivered(tmp_path: Path, ansible_env: Dict[str, str]) -> None:
+    """Regression (issue 17): after a burst of 503s the task ended ok with the latency printed blank."""
+    messages = make_messages(200)
+    source = write_ndjson(tmp_path / "messages.ndjson", messages)
+    spool = tmp_path / "spool"
+    with HttpSink(accept_batches=True) as sink:
+        sink.fail_next(1_000_000, status=503)
+        args = ["-e", "endpoint=%s" % sink.url, "-e", "messages_file=%s" % source, "-e", "spool_dir=%s" % spool,
+                "-e", "backoff_base=0.01", "-e", "max_attempts=2"]
+        failed = run_playbook(ansible_env, *args)
+        assert failed.returncode == 2, failed.stdout + failed.stderr
+        assert "200 messages undelivered: 200 spooled in %s" % spool in failed.stdout
+        assert "latency p50 n/a (no request acknowledged)" in failed.stdout
+        assert sink.refused >= 2 and sink.messages() == []
+
+        warned = run_playbook(ansible_env, *args, "-e", "undelivered=warn")
+        assert warned.returncode == 0, warned.stdout + warned.stderr
+        assert "[WARNING]" in warned.stdout + warned.stderr and "200 spooled in %s" % spool in warned.stdout
+
+        sink.fail_next(0)
+        recovered = run_playbook(ansible_env, *args)
+        assert recovered.returncode == 0, recovered.stdout + recovered.stderr
+        assert "sent 200, refused 0, spooled 0 (backlog was 200); latency p50 " in recovered.stdout
+        assert sink.unique_keys() == expected_keys(messages)
+        assert {request.headers["Content-Type"] for request in sink.received} == {"application/x-ndjson"}
 
 
 @pytest.mark.slow

@@ -206,9 +206,10 @@ def test_failure_in_step_two_rolls_back_step_one_and_never_runs_step_three(
     assert {path: after[path] for path in before} == before
     assert emulator.instance("IRIS").since == since
     trace = remediation.only_trace()
-    assert [(step.tool, step.status.value) for step in trace.steps_executed] == [("cpf", "success"),
-                                                                                 ("kernel_param", "failure")]
-    assert trace.overall_status.value == "partial"
+    assert [(step.tool, step.status.value) for step in trace.steps_executed] == [
+        ("cpf", "success"), ("kernel_param", "failure"), ("file_restore", "success")]
+    assert trace.steps_executed[2].changes[0].target == str(install_dir / "iris.cpf")
+    assert trace.overall_status.value == "rolled_back"
     assert "expected 99" in (trace.steps_executed[1].error_message or "")
 
 
@@ -223,14 +224,15 @@ def test_failed_restart_restores_the_cpf_and_starts_the_instance_again(emulator:
 
     run = remediation.run(command, "-e", "approve_restart=true", "-e", "remediate_allow_dangerous=true")
     assert run.returncode == 2, run.stdout + run.stderr
-    assert "failed at 'Restart the instance (approved)'" in run.stdout
-    assert "Instance started again on the restored configuration." in run.stdout
+    assert "failed at 'Restart the instance'" in run.stdout
+    assert "Instance restarted on the restored configuration." in run.stdout
     assert (install_dir / "iris.cpf").read_bytes() == cpf_before
     assert emulator.instance("IRIS").state == "ok" and "memlock requires them" in emulator.messages_log("IRIS")
     trace = remediation.only_trace()
     assert [(step.tool, step.status.value) for step in trace.steps_executed] == [
-        ("cpf", "success"), ("instance_restart", "partial"), ("instance_restart", "success")]  # stopped, not started
-    assert trace.overall_status.value == "partial"
+        ("cpf", "success"), ("instance_restart", "partial"),  # stopped, not started
+        ("file_restore", "success"), ("instance_restart", "success")]
+    assert trace.overall_status.value == "rolled_back"
 
 
 def test_kernel_changes_are_rolled_back_at_runtime_and_on_disk(emulator: EmulatorEnv, remediation: Remediation) -> None:
@@ -253,8 +255,9 @@ def test_kernel_changes_are_rolled_back_at_runtime_and_on_disk(emulator: Emulato
     assert {path: after[path] for path in before} == before
     assert (vm / "swappiness").read_text() == "60\n" and persisted.read_text() == "# kept\nvm.swappiness = 30\n"
     trace = remediation.only_trace()
-    assert [step.tool for step in trace.steps_executed][:3] == ["kernel_param", "kernel_param", "cpf"]
-    assert trace.overall_status.value == "partial"
+    assert [step.tool for step in trace.steps_executed] == ["kernel_param", "kernel_param", "cpf", "kernel_param",
+                                                            "kernel_param", "file_restore"]
+    assert trace.overall_status.value == "rolled_back"
 
     persisted.unlink()  # a file the failed run created is removed again
     assert remediation.run(command).returncode == 2
@@ -280,13 +283,14 @@ def test_check_mode_previews_every_change_and_changes_nothing(emulator: Emulator
     command = example("fault-gmheap-too-small")
     command["parameters"].insert(1, {"action": "kernel", "changes": [{"name": "vm.swappiness", "new_value": 5}]})
     command["execution_order"] = ["cpf", "kernel", "restart"]
-    marker = remediation.tmp_path / "pwned"
-    command["reason"] = "{{ lookup('ansible.builtin.pipe', 'touch %s') }}" % marker  # -e @file vars are trusted templates
     before = remediation.hashes()
 
     run = remediation.run(command, "--check", "--diff")
     assert run.returncode == 0, run.stdout + run.stderr
-    assert remediation.hashes() == before and emulator.instance("IRIS").since == since and not marker.exists()
+    assert remediation.hashes() == before and emulator.instance("IRIS").since == since
+    # What an approver reads at default verbosity: the reason, each change, why the restart, and no "(approved)".
+    assert "reason: %s" % command["reason"] in run.stdout and "1. cpf [config] gmheap -> 307200" in run.stdout
+    assert "3. restart IRIS: the command includes a restart action" in run.stdout and "(approved)" not in run.stdout
     assert "-gmheap=73728\n+gmheap=307200" in run.stdout
     assert "vm.swappiness" in run.stdout and "IRIS: running, since" in run.stdout
     trace = remediation.only_trace()

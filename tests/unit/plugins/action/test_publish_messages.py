@@ -53,20 +53,46 @@ def test_check_mode_counts_and_sends_nothing(sink: HttpSink, tmp_path: Path) -> 
     assert sink.received == [] and not (tmp_path / "s").exists()
 
 
-def test_unreachable_endpoint_spools_and_reports_failure_with_warning(tmp_path: Path) -> None:
+def test_unreachable_endpoint_fails_the_task_naming_the_backlog_and_spool(tmp_path: Path) -> None:
     endpoint = "http://127.0.0.1:%d/ingest" % free_port()
     result = run_action(endpoint=endpoint, messages=[ENTRY], spool_dir=str(tmp_path), backoff_base=0.01)
-    assert (result["sent"], result["spooled"], result["tool_result"]["status"]) == (0, 1, "failure")
-    assert "sent first by the next run" in result["warnings"][0]
+    assert result["failed"] is True
+    assert (result["sent"], result["spooled"], result["undelivered"], result["tool_result"]["status"]) == (0, 1, 1, "failure")
+    assert "1 messages undelivered: 1 spooled in %s" % tmp_path in result["msg"]
+    assert "latency p50 n/a (no request acknowledged)" in result["msg"]
+    assert result["latency_ms"] == {"p50": None, "p90": None, "p99": None, "max": None}
     check = run_action(check_mode=True, endpoint=endpoint, messages=[], spool_dir=str(tmp_path))
     assert (check["backlog"], check["would_send"]) == (1, 1)
 
 
-def test_partial_when_some_messages_are_refused(sink: HttpSink, tmp_path: Path) -> None:
+def test_undelivered_warn_keeps_the_task_ok_with_the_backlog_in_a_warning(tmp_path: Path) -> None:
+    endpoint = "http://127.0.0.1:%d/ingest" % free_port()
+    result = run_action(endpoint=endpoint, messages=[ENTRY], spool_dir=str(tmp_path), backoff_base=0.01,
+                        undelivered="warn")
+    assert not result.get("failed") and result["tool_result"]["status"] == "failure"
+    assert "sent first by the next run" in result["warnings"][0] and str(tmp_path) in result["warnings"][0]
+
+
+def test_refused_messages_are_undelivered_too(sink: HttpSink, tmp_path: Path) -> None:
     sink.fail_next(1, status=422)
-    result = run_action(endpoint=sink.url, messages=[ENTRY, dict(ENTRY, pid=13)], spool_dir=str(tmp_path),
-                        concurrency=1)
-    assert (result["sent"], result["refused"], result.get("failed", False), result["tool_result"]["status"]) == (1, 1, False, "partial")
+    args: dict[str, Any] = dict(endpoint=sink.url, messages=[ENTRY, dict(ENTRY, pid=13)], spool_dir=str(tmp_path),
+                                concurrency=1, batch_size=1)
+    result = run_action(**args)
+    assert (result["sent"], result["refused"], result["failed"], result["tool_result"]["status"]) == (1, 1, True, "partial")
+    assert "rejected.ndjson" in result["msg"] and result["latency_ms"]["p50"] is not None
+    sink.fail_next(1, status=422)
+    args.update(spool_dir=str(tmp_path / "b"), undelivered="warn")
+    warned = run_action(**args)
+    assert not warned.get("failed") and warned["refused"] == 1
+
+
+def test_log_entries_get_the_run_trace_id_and_a_torn_spool_is_a_warning(sink: HttpSink, tmp_path: Path) -> None:
+    (tmp_path / "journal.ndjson").write_bytes(b'{"k":"0123')
+    result = run_action(endpoint=sink.url, messages=[ENTRY, dict(ENTRY, pid=13)], spool_dir=str(tmp_path))
+    assert not result.get("failed"), result
+    assert {message["trace_id"] for message in sink.messages()} == {result["trace_id"]}
+    assert result["tool_result"]["trace_id"] == result["trace_id"]
+    assert result["quarantined"][0]["bytes"] == 10 and "spool repaired" in result["warnings"][0]
 
 
 @pytest.mark.parametrize("content", [
@@ -80,6 +106,7 @@ def test_messages_file_as_ndjson_array_or_messages_log(sink: HttpSink, tmp_path:
     result = run_action(endpoint=sink.url, messages_file=str(path), spool_dir=str(tmp_path / "spool"),
                         timezone="UTC", batch_size=2, auth_token=TOKEN, log_file=str(tmp_path / "log"))
     assert (result["sent"], result["requests"]) == (3, 2)
+    assert {message["trace_id"] for message in sink.messages()} == {result["trace_id"]}
     assert sink.received[0].headers["Authorization"] == "Bearer " + TOKEN
     assert TOKEN not in json.dumps(result) + (tmp_path / "log").read_text()
 
@@ -88,6 +115,7 @@ def test_messages_file_as_ndjson_array_or_messages_log(sink: HttpSink, tmp_path:
     ({"messages": [dict(ENTRY, severity=7)]}, "$[0].severity"),
     ({"messages": [dict(ENTRY, colour="red")]}, "$[0].colour"),
     ({"messages": [ENTRY], "concurrency": 0}, "concurrency"),
+    ({"messages": [ENTRY], "trace_id": "xyz"}, "trace_id"),
     ({"messages_file": "/nonexistent/file"}, "messages_file"),
     ({"messages_file": "BADJSON"}, "messages_file"),
     ({"messages_file": "LOG", "timezone": "Mars/Olympus"}, "timezone"),

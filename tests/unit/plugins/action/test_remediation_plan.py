@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from ansible.errors import AnsibleActionFail
 
-from ansible_collections.irisops.iris.plugins.action.remediation_plan import MAX_COMMAND_BYTES
+from ansible_collections.irisops.iris.plugins.plugin_utils.command_document import MAX_COMMAND_BYTES
 from ansible_collections.irisops.iris.plugins.plugin_utils.models import ToolResult
+from tests.conftest import cli_extra_vars
 from tests.conftest import run_action as action_result
 
 REPO = Path(__file__).resolve().parents[4]
@@ -25,8 +26,12 @@ def run_action(task_vars: dict[str, Any], check_mode: bool = False, **args: Any)
     return result
 
 
-def test_command_from_top_level_vars_like_extra_vars_file() -> None:
-    result = run_action(dict(LOCK_THRESHOLD, inventory_hostname="IRIS"))
+def test_command_from_the_raw_extra_vars_file_not_from_variables(tmp_path: Path) -> None:
+    command_file = tmp_path / "command.json"
+    command_file.write_text(json.dumps(LOCK_THRESHOLD))
+    # The variables Ansible made of the file are not what the plan reads: the file's bytes are.
+    with cli_extra_vars("@%s" % command_file, "approve_restart=false"):
+        result = run_action(dict(LOCK_THRESHOLD, command_id="from-variables", inventory_hostname="IRIS"))
     assert not result.get("failed") and result["changed"] is False
     assert result["plan"]["cpf_settings"][0]["parameter"] == "LockThreshold"
     assert result["tool_result"]["status"] == "success"
@@ -71,18 +76,20 @@ def test_invalid_command_lists_paths_and_keeps_its_trace_id() -> None:
 def test_command_for_another_instance_is_refused() -> None:
     result = run_action({"remediation_command": LOCK_THRESHOLD}, instance="OTHER")
     assert result["failed"] and result["errors"][0]["path"] == "$.instance"
-    assert result["refused"] == {"command_id": LOCK_THRESHOLD["command_id"], "instance": "IRIS"}
+    assert result["refused"] == {"command_id": LOCK_THRESHOLD["command_id"], "instance": "IRIS",
+                                 "trace_id": result["tool_result"]["trace_id"]}
 
 
 def test_refused_command_names_itself_only_with_plain_names() -> None:
     result = run_action({"remediation_command": dict(LOCK_THRESHOLD, instance="../../etc", severity=9)})
-    assert result["failed"] and result["refused"] == {"command_id": LOCK_THRESHOLD["command_id"], "instance": None}
+    assert result["failed"] and result["refused"] == {"command_id": LOCK_THRESHOLD["command_id"], "instance": None,
+                                                      "trace_id": None}
     assert "refused" not in run_action({"remediation_command": LOCK_THRESHOLD})
 
 
 @pytest.mark.parametrize("raw, reason", [
     ("{not json", "malformed JSON"),
-    ("x" * (MAX_COMMAND_BYTES + 1), "larger than"),
+    ("x" * (MAX_COMMAND_BYTES + 1), "the limit is %d" % MAX_COMMAND_BYTES),
     (["a", "list"], "object"),
 ])
 def test_malformed_oversized_and_wrong_shape(raw: Any, reason: str) -> None:
@@ -90,11 +97,12 @@ def test_malformed_oversized_and_wrong_shape(raw: Any, reason: str) -> None:
     assert result["failed"] and reason in json.dumps(result["errors"])
 
 
-def test_template_in_a_command_is_never_rendered(tmp_path: Path) -> None:
+def test_template_in_a_command_is_refused_never_rendered(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     command = dict(LOCK_THRESHOLD, reason="{{ lookup('pipe', 'touch %s') }}" % marker)
     result = run_action({"remediation_command": command})
-    assert result["plan"]["reason"].startswith("{{ lookup(")
+    assert result["failed"] and result["errors"] == [{"path": "$.reason", "reason": "contains a Jinja template marker "
+                                                      "({{, {% or {#); commands are data, never templates"}]
     assert not marker.exists()
 
 
@@ -104,17 +112,33 @@ def test_secrets_never_reach_the_result() -> None:
 
 
 def test_missing_command_is_a_clear_error() -> None:
-    with pytest.raises(AnsibleActionFail, match="no remediation command"):
+    with cli_extra_vars("approve_restart=true"), pytest.raises(AnsibleActionFail, match="no remediation command"):
         run_action({"inventory_hostname": "IRIS"})
 
 
-def test_role_include_passes_the_command_as_a_variable_reference(tmp_path: Path) -> None:
-    marker = tmp_path / "pwned"
-    command = dict(LOCK_THRESHOLD, reason="{{ lookup('pipe', 'touch %s') }}" % marker)
+def test_role_include_passes_the_command_as_a_variable_reference() -> None:
     task_vars = {"remediation_command": "{{ intake.items[0]['command'] }}", "intake": {"items": [{"command": "{{ cmd }}"}]},
-                 "cmd": command}
+                 "cmd": LOCK_THRESHOLD}
     result = run_action(task_vars)
-    assert result["plan"]["command_id"] == LOCK_THRESHOLD["command_id"] and not marker.exists()
+    assert result["plan"]["command_id"] == LOCK_THRESHOLD["command_id"]
+
+
+def test_operator_settings_widen_the_kernel_allow_list() -> None:
+    command = {"command_id": "forward", "instance": "IRIS", "error_type": "os", "severity": 1,
+               "parameters": [{"action": "kernel", "changes": [{"name": "net.ipv4.ip_forward", "new_value": 1}]}]}
+    refused = run_action({"remediation_command": command})
+    assert refused["failed"] and "not a kernel parameter IRIS hosts are tuned with" in refused["errors"][0]["reason"]
+    allowed = run_action({"remediation_command": command}, allow_kernel_parameters=["net.ipv4.ip_forward"])
+    assert not allowed.get("failed") and allowed["plan"]["kernel_before_cpf"][0]["name"] == "net.ipv4.ip_forward"
+
+
+def test_preview_tells_an_approver_why_what_and_why_a_restart() -> None:
+    result = run_action({"remediation_command": GMHEAP_FAULT}, check_mode=True)
+    assert result["preview"] == [
+        "[preview] fault-gmheap-too-small-001 on instance IRIS (resource, severity 2)",
+        "reason: %s" % GMHEAP_FAULT["reason"],
+        "1. cpf [config] gmheap -> 307200",
+        "2. restart IRIS: the command includes a restart action; [config] gmheap needs a restart"]
 
 
 @pytest.mark.parametrize("reference, reason", [

@@ -29,7 +29,7 @@ def test_lookup_is_case_insensitive_and_reports_flags() -> None:
     assert spec("config", "memlock").dangerous is True
     assert "LargePagesRequired" in spec("config", "memlock").danger
     assert spec("Journal", "FreezeOnError").dangerous is True
-    assert spec("Startup", "PasswordHash").secret is True
+    assert spec("Startup", "PasswordHash").dangerous is True
     assert spec("SQL", "LockThreshold").requires_restart is False
     assert lookup("config", "nonsense") is None
     assert spec("config", "gmheap").target == "[config] gmheap"
@@ -150,3 +150,14 @@ def test_estimate_of_an_empty_cpf_uses_documented_defaults() -> None:
 def test_estimate_refuses_an_unreadable_value() -> None:
     with pytest.raises(ValueError, match=r"cannot size shared memory: \[config\] gmheap: 'big' is not an integer"):
         estimate_shared_memory(CpfDocument.parse(b"[config]\nglobals=0,0,100,0,0,0\ngmheap=big\n"))
+
+
+@pytest.mark.parametrize("section,parameter,value", [
+    ("SQL", "LockThreshold", "5000 // raised by ops"),
+    ("Startup", "SystemMode", "LIVE //"),
+    ("Journal", "CurrentDirectory", "// /jrn/"),
+    ("Databases", "USER", "/db/user/ // note"),
+])
+def test_values_the_cpf_would_read_as_a_comment_are_refused(section: str, parameter: str, value: str) -> None:
+    with pytest.raises(ValueError, match="must not contain '//' at its start or after a space"):
+        cpf_catalog.check_setting(section, parameter, value)

@@ -185,6 +185,16 @@ def test_sessions_from_metrics_prefers_sessions_then_license(http_server: Callab
         health.sessions_from_metrics(base + "/err", 2.0)
 
 
+def test_transactions_from_metrics_reads_the_real_metric_name(http_server: Callable[[Routes], str]) -> None:
+    base = http_server({"/open": (200, "# TYPE iris_trans_open_count gauge\niris_trans_open_count 2\niris_trans_open_secs 1.5\n"),
+                        "/none": (200, "iris_sessions_active 1\n"), "/err": (503, "starting")})
+    assert health.transactions_from_metrics(base + "/open", 2.0) == 2
+    with pytest.raises(health.HealthError, match="has none of iris_trans_open_count; cannot count open transactions"):
+        health.transactions_from_metrics(base + "/none", 2.0)
+    with pytest.raises(health.HealthError, match="answered 503; cannot count open transactions"):
+        health.transactions_from_metrics(base + "/err", 2.0)
+
+
 def test_session_counter_sources(http_server: Callable[[Routes], str]) -> None:
     base = http_server({"/m": (200, METRICS_BODY)})
     by_metrics = health.SessionCounter("metrics", 1972, base + "/m", 2.0)

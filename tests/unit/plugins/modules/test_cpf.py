@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import json
 import os
 import shutil
 import stat
+import subprocess
 from pathlib import Path
 from typing import Any, Dict, Iterator
 
@@ -68,7 +71,8 @@ def test_current_value_mismatch_aborts_and_reports_both(cpf: Path) -> None:
     result = run(dict(path=str(cpf), section="config", parameter="locksiz", value="33554432", current_value="1"))
     assert result["failed"] is True
     assert (result["current_value"], result["file_value"]) == ("1", "16777216")
-    assert "holds '16777216', not the expected current_value '1'" in result["msg"]
+    assert result["msg"] == ("[config] locksiz: the file holds '16777216', neither the expected current_value '1' nor "
+                             "the new value '33554432'; nothing was changed")
     assert result["tool_result"]["status"] == "failure"
     assert cpf.read_bytes() == before
     matching = run(dict(path=str(cpf), section="config", parameter="locksiz", value="33554432",
@@ -265,3 +269,153 @@ def test_instance_needs_the_iris_command(cpf: Path, tmp_path: Path) -> None:
     result = run(dict(instance="IRIS", iris_bin=str(tmp_path / "no-iris"), section="config", parameter="gmheap",
                       value="0"))
     assert result["failed"] is True and "is not an executable file" in result["msg"]
+
+
+# -- issue 14: re-runs, clean failures, comment-safe values, attributes in check mode, masked diffs ----------------
+def test_guarded_change_applied_twice_is_ok_and_unchanged_the_second_time(cpf: Path) -> None:
+    args = dict(path=str(cpf), section="SQL", parameter="LockThreshold", current_value="1000", value="5000")
+    first = run(args)
+    assert first["changed"] is True and not first.get("failed")
+    applied = cpf.read_bytes()
+    inode = cpf.stat().st_ino
+    second = run(args)
+    assert not second.get("failed"), second.get("msg")
+    assert second["changed"] is False and second["tool_result"]["status"] == "success"
+    assert second["changes"][0]["changed"] is False and second["tool_result"]["changes"] == []
+    # No write at all: same bytes and the same inode (an atomic write would have replaced it).
+    assert cpf.read_bytes() == applied and cpf.stat().st_ino == inode
+
+
+def test_already_applied_is_judged_by_typed_comparison(cpf: Path) -> None:
+    cpf.write_bytes(cpf.read_bytes().replace(b"LockThreshold=1000", b"LockThreshold=05000"))
+    before = cpf.read_bytes()
+    result = run(dict(path=str(cpf), section="SQL", parameter="LockThreshold", current_value="1000", value="5000"))
+    assert not result.get("failed") and result["changed"] is False
+    assert cpf.read_bytes() == before
+
+
+def test_guarded_removal_of_an_already_removed_key_is_ok(cpf: Path) -> None:
+    args = dict(path=str(cpf), section="SQL", parameter="LockThreshold", current_value="1000", state="absent")
+    assert run(args)["changed"] is True
+    again = run(args)
+    assert not again.get("failed") and again["changed"] is False
+
+
+def test_neither_current_nor_new_value_fails_naming_both(cpf: Path) -> None:
+    cpf.write_bytes(cpf.read_bytes().replace(b"LockThreshold=1000", b"LockThreshold=7"))
+    before = cpf.read_bytes()
+    result = run(dict(path=str(cpf), section="SQL", parameter="LockThreshold", current_value="1000", value="5000"))
+    assert result["failed"] is True and result["file_value"] == "7" and result["current_value"] == "1000"
+    assert result["msg"] == ("[SQL] LockThreshold: the file holds '7', neither the expected current_value '1000' "
+                             "nor the new value '5000'; nothing was changed")
+    assert cpf.read_bytes() == before
+
+
+@pytest.mark.parametrize("value", ["5000 // raised by ops", "5000 //", "// 5000", "abc\t// x"])
+@pytest.mark.parametrize("section,parameter,extra", [
+    ("SQL", "LockThreshold", {}),
+    ("Startup", "SystemMode", {}),
+    ("config", "NotInTheCatalog", {"allow_unknown": True}),
+])
+def test_a_value_the_cpf_would_read_as_a_comment_is_refused_before_any_write(
+        cpf: Path, value: str, section: str, parameter: str, extra: Dict[str, Any]) -> None:
+    before = cpf.read_bytes()
+    result = run(dict(path=str(cpf), section=section, parameter=parameter, value=value, backup=True, **extra))
+    assert result["failed"] is True
+    assert "value of [%s] %s" % (section, parameter) in result["msg"] or "value of %s in [%s]" % (parameter, section) in result["msg"]
+    assert "would read the rest as a comment" in result["msg"]
+    assert cpf.read_bytes() == before and sorted(path.name for path in cpf.parent.iterdir()) == ["iris.cpf"]
+
+
+def test_a_slash_pair_inside_a_value_that_reads_back_whole_is_accepted(cpf: Path) -> None:
+    result = run(dict(path=str(cpf), section="config", parameter="NotInTheCatalog", value="http://host/x",
+                      allow_unknown=True))
+    assert result["changed"] is True and b"NotInTheCatalog=http://host/x\r\n" in cpf.read_bytes()
+
+
+def test_check_mode_reports_an_attribute_only_difference_like_the_real_run(cpf: Path) -> None:
+    args = dict(path=str(cpf), section="config", parameter="gmheap", value="37568", mode="0600")
+    before = cpf.read_bytes()
+    preview = run(args, check_mode=True, diff=True)
+    assert preview["changed"] is True and stat.S_IMODE(cpf.stat().st_mode) == 0o640
+    content, attributes = preview["diff"]
+    assert content["before"] == content["after"]
+    assert attributes["before"]["mode"] == "0640" and attributes["after"]["mode"] == "0600"
+    real = run(args)
+    assert real["changed"] is True and stat.S_IMODE(cpf.stat().st_mode) == 0o600 and cpf.read_bytes() == before
+    assert run(args, check_mode=True)["changed"] is False
+    assert run(args)["changed"] is False
+
+
+def test_check_mode_reports_an_owner_difference_like_the_real_run(cpf: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("changing a file's owner needs root")
+    args = dict(path=str(cpf), section="config", parameter="gmheap", value="37568", owner="1234")
+    assert run(args, check_mode=True)["changed"] is True and cpf.stat().st_uid == 0
+    assert run(args)["changed"] is True and cpf.stat().st_uid == 1234
+    assert run(args, check_mode=True)["changed"] is False
+
+
+SECRET_HASH = "8511fe0215912efb646d884e82cd612470b07cd6,t1mt0fka"
+SECRET_LICENSE = "LIC-SECRET-4711"
+
+
+@pytest.fixture
+def secret_cpf(cpf: Path) -> Path:
+    cpf.write_bytes(cpf.read_bytes().replace(b"PasswordHash=\r\n", b"PasswordHash=%s\r\n" % SECRET_HASH.encode())
+                    .replace(b"LicenseID=\r\n", b"LicenseID=%s\r\n" % SECRET_LICENSE.encode()))
+    return cpf
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_diff_masks_password_hash_and_license_id(secret_cpf: Path, check_mode: bool) -> None:
+    result = run(dict(path=str(secret_cpf), settings=[
+        dict(section="Startup", parameter="LicenseID", value="LIC-NEW-0815"),
+        dict(section="config", parameter="gmheap", value="307200")]), check_mode=check_mode, diff=True)
+    assert result["changed"] is True
+    shown = json.dumps(result)
+    for secret in (SECRET_HASH, SECRET_LICENSE, "LIC-NEW-0815"):
+        assert secret not in shown
+    diff = result["diff"]
+    assert "PasswordHash=********\r\n" in diff["before"] and "PasswordHash=********\r\n" in diff["after"]
+    assert "LicenseID=********\r\n" in diff["before"] and "gmheap=307200\r\n" in diff["after"]
+    assert result["changes"][0]["before"] == result["changes"][0]["after"] == "********"
+    written = secret_cpf.read_bytes()
+    assert (b"LicenseID=LIC-NEW-0815\r\n" in written) is not check_mode and SECRET_HASH.encode() in written
+
+
+def test_a_failed_guard_on_a_secret_does_not_show_it(secret_cpf: Path) -> None:
+    result = run(dict(path=str(secret_cpf), section="Startup", parameter="LicenseID", current_value="LIC-GUESS",
+                      value="LIC-NEW"))
+    assert result["failed"] is True and SECRET_LICENSE not in json.dumps(result) and "LIC-GUESS" not in json.dumps(result)
+
+
+def test_cpf_info_masks_license_id(secret_cpf: Path) -> None:
+    from ansible_collections.irisops.iris.plugins.modules import cpf_info
+    result = run_module(cpf_info, dict(path=str(secret_cpf), sections=["Startup"]))
+    assert result["cpf"]["Startup"]["PasswordHash"] == result["cpf"]["Startup"]["LicenseID"] == "********"
+    assert SECRET_HASH not in json.dumps(result) and SECRET_LICENSE not in json.dumps(result)
+
+
+@pytest.fixture
+def immutable_cpf(cpf: Path) -> Iterator[Path]:
+    chattr = subprocess.run(["chattr", "+i", str(cpf)], capture_output=True, check=False) if shutil.which("chattr") else None
+    if chattr is None or chattr.returncode:
+        pytest.skip("chattr +i is not supported here (needs root and ext4/xfs/btrfs)")
+    try:
+        yield cpf
+    finally:
+        subprocess.run(["chattr", "-i", str(cpf)], check=True)
+
+
+@pytest.mark.parametrize("unsafe_writes", [False, True])
+def test_immutable_file_fails_cleanly_and_stays_untouched(immutable_cpf: Path, unsafe_writes: bool) -> None:
+    digest = hashlib.sha256(immutable_cpf.read_bytes()).hexdigest()
+    result = run(dict(path=str(immutable_cpf), section="config", parameter="gmheap", value="307200",
+                      unsafe_writes=unsafe_writes))
+    assert result["failed"] is True and "exception" not in result
+    assert result["msg"].startswith("%s: cannot replace the file: " % immutable_cpf)
+    assert "Operation not permitted" in result["msg"] and result["msg"].endswith("; nothing was changed")
+    assert result["tool_result"]["status"] == "failure" and result["changed"] is False
+    assert hashlib.sha256(immutable_cpf.read_bytes()).hexdigest() == digest
+    assert sorted(path.name for path in immutable_cpf.parent.iterdir()) == ["iris.cpf"]

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
+import subprocess
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -141,7 +143,7 @@ def test_apply_and_persist_both_false_is_refused(host: Host) -> None:
 
 def test_current_value_guard(host: Host) -> None:
     result = run(host, name="vm.swappiness", value=5, current_value=30)
-    assert result["failed"] and "current_value: expected 30 but the runtime value of vm.swappiness is 60" in result["msg"]
+    assert result["failed"] and "current_value: expected 30 (or the new value 5) but the runtime value of vm.swappiness is 60" in result["msg"]
     assert result["tool_result"]["status"] == "failure" and result["tool_result"]["changes"] == []
     assert host.runtime("vm.swappiness") == "60\n" and not host.conf.exists()
     assert run(host, name="vm.swappiness", value=5, current_value="060")["changed"] is True
@@ -241,6 +243,42 @@ def test_file_mode_option(host: Host) -> None:
     assert result["changed"] is True and stat.S_IMODE(host.conf.stat().st_mode) == 0o640
 
 
+def test_check_mode_reports_an_attribute_only_difference_like_the_real_run(host: Host) -> None:
+    run(host, name="vm.swappiness", value=5, mode="0644")
+    content = host.conf.read_bytes()
+    preview = run(host, check=True, diff=True, name="vm.swappiness", value=5, mode="0600")
+    assert preview["changed"] is True and stat.S_IMODE(host.conf.stat().st_mode) == 0o644
+    assert preview["diff"] == [{"before": {"mode": "0644"}, "after": {"mode": "0600"},
+                                "before_header": "%s (file attributes)" % host.conf,
+                                "after_header": "%s (file attributes)" % host.conf}]
+    real = run(host, name="vm.swappiness", value=5, mode="0600")
+    assert real["changed"] is True and stat.S_IMODE(host.conf.stat().st_mode) == 0o600
+    assert host.conf.read_bytes() == content
+    assert run(host, check=True, name="vm.swappiness", value=5, mode="0600")["changed"] is False
+
+
+def test_check_mode_of_a_first_write_with_a_mode_creates_nothing(host: Host) -> None:
+    preview = run(host, check=True, name="vm.swappiness", value=5, mode="0600")
+    assert preview["changed"] is True and not host.conf.exists()
+
+
+def test_guarded_change_applied_twice_is_ok_and_unchanged_the_second_time(host: Host) -> None:
+    first = run(host, name="vm.swappiness", value=5, current_value=60)
+    assert first["changed"] is True and host.runtime("vm.swappiness") == "5\n"
+    written = host.conf.read_bytes()
+    second = run(host, name="vm.swappiness", value=5, current_value=60)
+    assert not second.get("failed"), second.get("msg")
+    assert second["changed"] is False and second["tool_result"]["changes"] == []
+    assert host.runtime("vm.swappiness") == "5\n" and host.conf.read_bytes() == written
+
+
+def test_guard_on_an_applied_runtime_still_persists_a_missing_file_line(host: Host) -> None:
+    host.set_runtime("vm.swappiness", "5")
+    result = run(host, name="vm.swappiness", value=5, current_value=60)
+    assert not result.get("failed") and result["changed"] is True
+    assert result["runtime_value"] == "5" and host.conf.read_bytes() == b"vm.swappiness = 5\n"
+
+
 @pytest.mark.parametrize("file_name", ["../99-x.conf", "99-x.txt", ".hidden.conf"])
 def test_sysctl_file_must_be_a_conf_name(host: Host, file_name: str) -> None:
     result = run(host, name="vm.swappiness", value=5, sysctl_file=file_name)
@@ -313,11 +351,13 @@ def test_memory_need_translates_to_each_parameter() -> None:
     assert need.value_for("vm.swappiness") is None
 
 
-def test_danger_is_only_lowering_below_need() -> None:
+def test_danger_is_any_change_to_below_need() -> None:
     need = kernel_param.MemoryNeed("IRIS", 306, 306, None, 2048, 5)
     assert kernel_param.danger("vm.nr_hugepages", "100", "200", need) == (
         "vm.nr_hugepages=100 is below the 161 instance IRIS needs for 306MB shared memory (+5%)")
-    assert kernel_param.danger("vm.nr_hugepages", "100", "50", need) is None  # raising, even if not enough
+    assert kernel_param.danger("vm.nr_hugepages", "100", "0", need) == (  # raising, but not enough
+        "vm.nr_hugepages=100 is below the 161 instance IRIS needs for 306MB shared memory (+5%)")
+    assert kernel_param.danger("vm.nr_hugepages", "100", "100", need) is None  # no change, nothing new to refuse
     assert kernel_param.danger("vm.nr_hugepages", "161", "200", need) is None
     assert kernel_param.danger("vm.swappiness", "1", "60", need) is None
     assert kernel_param.danger("vm.nr_hugepages", "1", "200", None) is None
@@ -347,3 +387,20 @@ def test_unknown_file_owner_is_refused_before_any_change(host: Host, option: str
     assert result["failed"] and result["msg"] == "%s: 'no-such-kernel-param-user' does not exist on this host; nothing changed" % option
     assert host.runtime("vm.swappiness") == "60\n" and not host.conf.exists()
     assert run(host, name="vm.swappiness", value=5, **{option: "root"})["changed"] is True
+
+
+def test_immutable_sysctl_file_fails_cleanly_and_restores_the_runtime_value(host: Host) -> None:
+    host.conf.write_bytes(b"vm.swappiness = 60\n")
+    chattr = subprocess.run(["chattr", "+i", str(host.conf)], capture_output=True, check=False) \
+        if shutil.which("chattr") else None
+    if chattr is None or chattr.returncode:
+        pytest.skip("chattr +i is not supported here (needs root and ext4/xfs/btrfs)")
+    try:
+        result = run(host, name="vm.swappiness", value=5)
+    finally:
+        subprocess.run(["chattr", "-i", str(host.conf)], check=True)
+    assert result["failed"] is True and "exception" not in result
+    assert result["msg"].startswith("cannot replace %s: " % host.conf) and "Operation not permitted" in result["msg"]
+    assert result["msg"].endswith("; file left as it was, runtime value restored to '60'")
+    assert host.runtime("vm.swappiness") == "60\n" and host.conf.read_bytes() == b"vm.swappiness = 60\n"
+    assert sorted(path.name for path in host.sysctl_dir.iterdir()) == [CONF]

@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Tuple
 import pytest
 
 from ansible_collections.irisops.iris.plugins.plugin_utils import command_intake as intake
+from ansible_collections.irisops.iris.plugins.plugin_utils.command_document import MAX_COMMAND_BYTES, MAX_DEPTH, check_command
 from ansible_collections.irisops.iris.plugins.plugin_utils.errors import ExternalIntegrationError, ValidationError
 from ansible_collections.irisops.iris.plugins.plugin_utils.logs import build_logger
 
@@ -84,7 +85,7 @@ def test_accepted_command_is_the_validated_contract_with_its_trace_id(tmp_path: 
     accepted = report.accepted[0]["command"]
     assert len(accepted["trace_id"]) == 32 and accepted["execution_order"] == []
     assert "current_value" not in accepted["parameters"][0]["changes"][0]
-    assert intake.check_document(accepted).command_id == "with-defaults"
+    assert check_command(accepted).command_id == "with-defaults"
 
 
 # --- malformed and hostile commands ------------------------------------------------------------------------------
@@ -180,8 +181,8 @@ HOSTILE: List[Tuple[str, Any, str]] = [
     ("jinja comment in current_value", _change(current_value="{# x #}"), "$.parameters[0].changes[0].current_value"),
     ("jinja in an unknown key", dict(BASE, **{"{{ x }}": 1}), "$"),
     ("reason too long", command("reason-long", reason="r" * 3000), "$.reason"),
-    ("huge payload", command("huge", reason="A" * (intake.MAX_COMMAND_BYTES + 10)), "$"),
-    ("deeply nested", command("deep", reason=_nested(intake.MAX_DEPTH + 5)), "$"),
+    ("huge payload", command("huge", reason="A" * (MAX_COMMAND_BYTES + 10)), "$"),
+    ("deeply nested", command("deep", reason=_nested(MAX_DEPTH + 5)), "$"),
     ("nesting beyond the parser", b"[" * 30000 + b"]" * 30000, "$"),
 ]
 
@@ -194,7 +195,7 @@ def test_the_hostile_corpus_is_large_enough() -> None:
 @pytest.mark.parametrize("name,document,path", HOSTILE, ids=[case[0] for case in HOSTILE])
 def test_hostile_document_is_refused_with_path_and_reason(name: str, document: Any, path: str) -> None:
     with pytest.raises(ValidationError) as caught:
-        intake.check_document(document if isinstance(document, bytes) else json.dumps(document).encode())
+        check_command(document if isinstance(document, bytes) else json.dumps(document).encode())
     assert caught.value.errors, name
     paths = [error_path for error_path, unused in caught.value.errors]
     assert any(error_path.startswith(path) for error_path in paths), (name, caught.value.errors)
@@ -224,7 +225,7 @@ def test_oversized_file_is_refused_without_reading_it_whole(tmp_path: Path, inbo
     with open(inbox / "big.json", "wb") as stream:
         stream.truncate(50 * 1024 * 1024)  # sparse: costs nothing on disk
     report = run(tmp_path, directory=inbox)
-    assert report.rejected[0]["errors"][0]["reason"] == "file is larger than the limit of %d bytes" % intake.MAX_COMMAND_BYTES
+    assert report.rejected[0]["errors"][0]["reason"] == "document is larger than the limit of %d bytes" % MAX_COMMAND_BYTES
 
 
 def test_symlink_and_fifo_in_the_drop_directory_are_refused(tmp_path: Path, inbox: Path) -> None:
@@ -305,11 +306,26 @@ def test_restart_command_waits_pending_until_an_approval_file_appears(tmp_path: 
     assert (inbox / "done" / "restart.json").exists()
 
 
-def test_restart_action_needs_approval_even_without_requires_restart(tmp_path: Path) -> None:
-    document = command("implicit-restart", parameters=[{"action": "restart"}])
-    assert list(run(tmp_path, documents=[document]).pending) == ["implicit-restart"]
+def test_a_change_that_implies_a_restart_needs_approval(tmp_path: Path) -> None:
+    document = command("implicit-restart", parameters=[{"action": "cpf", "changes": [
+        {"section": "config", "parameter": "gmheap", "new_value": "307200"}]}])
+    pending = run(tmp_path, documents=[document]).pending
+    assert list(pending) == ["implicit-restart"] and "[config] gmheap needs a restart" in pending["implicit-restart"]["reason"]
     assert [entry["command_id"] for entry in run(tmp_path, documents=[], approve_restart=True).accepted] == [
         "implicit-restart"]
+
+
+def test_a_command_the_role_would_refuse_is_rejected_never_pending(tmp_path: Path) -> None:
+    out_of_range = command("never-runs", requires_restart=True, parameters=[{"action": "cpf", "changes": [
+        {"section": "config", "parameter": "gmheap", "new_value": "1"}]}, {"action": "restart"}])
+    undeclared = command("undeclared-restart", parameters=[{"action": "restart"}])
+    report = run(tmp_path, documents=[out_of_range, undeclared])
+    assert report.pending == {} and report.accepted == []
+    reasons = {entry["errors"][0]["path"]: entry["errors"][0]["reason"] for entry in report.rejected}
+    assert "out of range" in reasons["$.parameters[0].changes[0]"] and "$.requires_restart" in reasons
+    # Their ids are not used up: fixed commands under the same ids are taken.
+    fixed = [command("never-runs", parameters=[{"action": "kernel", "changes": [{"name": "vm.swappiness", "new_value": 5}]}])]
+    assert [entry["command_id"] for entry in run(tmp_path, documents=fixed).accepted] == ["never-runs"]
 
 
 def test_approve_restart_accepts_at_once_and_no_restart_needs_no_approval(tmp_path: Path) -> None:
@@ -383,7 +399,7 @@ def test_duration_bounds_the_polling(tmp_path: Path) -> None:
 @pytest.mark.parametrize("body,reason", [
     (b"[" + json.dumps(BASE).encode(), "malformed JSON"),
     (b"[" * 30000 + b"]" * 30000, "nested deeper than the JSON parser allows"),
-    (b"[\"\xff\"]", "malformed JSON"),
+    (b"[\"\xff\"]", "not UTF-8 text"),
 ])
 def test_broken_http_batch_is_refused_whole(tmp_path: Path, body: bytes, reason: str) -> None:
     with HttpSink() as sink:
@@ -470,4 +486,4 @@ def test_file_vanishing_between_listing_and_reading_is_refused_not_fatal(tmp_pat
 
 def test_not_json_serialisable_inline_data_is_refused() -> None:
     with pytest.raises(ValidationError, match="not JSON data"):
-        intake.check_document({"command_id": object()})
+        check_command({"command_id": object()})

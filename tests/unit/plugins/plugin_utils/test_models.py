@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from ansible_collections.irisops.iris.plugins.module_utils import iris_log
 from ansible_collections.irisops.iris.plugins.module_utils.tool_result import ToolResultBuilder
 from ansible_collections.irisops.iris.plugins.plugin_utils.models import (
-    IRISMessage, KernelChange, MessageGenerationRequest, ToolResult, ToolStatus, WorkflowTrace, overall_status, utc_now)
+    IRISMessage, KernelChange, MessageGenerationRequest, ToolResult, TraceStatus, WorkflowTrace, utc_now)
 
 REAL_LINE = "08/11/21-05:49:43:342 (18374) 0 [Generic.Event] INTERSYSTEMS IRIS JOURNALING SYSTEM MESSAGE"
 
@@ -67,18 +67,9 @@ def _step(status: str) -> ToolResult:
     return ToolResult.model_validate(ToolResultBuilder("x").build(status=status))
 
 
-@pytest.mark.parametrize(
-    ("statuses", "expected"),
-    [(["success", "success"], "success"), (["success", "failure"], "partial"),
-     (["failure"], "failure"), ([], "failure"), (["partial"], "failure")],
-)
-def test_overall_status(statuses: list[str], expected: str) -> None:
-    assert overall_status([_step(s) for s in statuses]) == ToolStatus(expected)
-
-
 def test_workflow_trace_carries_steps() -> None:
     start = datetime.now(timezone.utc)
     steps = [_step("success")]
     trace = WorkflowTrace(trace_id=steps[0].trace_id, started_at=start, finished_at=start + timedelta(seconds=1),
-                          duration_ms=1000, steps_executed=steps, overall_status=overall_status(steps))
-    assert trace.overall_status == ToolStatus.SUCCESS
+                          duration_ms=1000, steps_executed=steps, overall_status=TraceStatus.ROLLED_BACK)
+    assert trace.model_dump(mode="json")["overall_status"] == "rolled_back"

@@ -119,7 +119,7 @@ def test_restart_action_contradicting_requires_restart_is_refused() -> None:
     ([{"section": "config", "parameter": "memlock", "new_value": "64"}], "$.parameters[0].changes[0]", "dangerous"),
     ([{"section": "Databases", "parameter": "USER", "new_value": "/tmp/"}], "$.parameters[0].changes[0]", "not a catalogued"),
     ([{"section": "Actions", "parameter": "CreateDatabase", "new_value": "x"}], "$.parameters[0].changes[0]", "merge actions"),
-    ([dict(LOCKSIZ, current_value="1\x00")], "$.parameters[0].changes[0]", "control characters"),
+    ([dict(LOCKSIZ, current_value="1\x00")], "$.parameters[0].changes[0].current_value", "control or line-separator"),
 ])
 def test_cpf_problems_are_named_by_path(changes: list[dict[str, Any]], path: str, reason: str) -> None:
     error = refused(command(cpf(*changes)))

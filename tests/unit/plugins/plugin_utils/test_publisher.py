@@ -21,6 +21,8 @@ from ansible_collections.irisops.iris.plugins.plugin_utils.errors import (  # no
 from ansible_collections.irisops.iris.plugins.plugin_utils.logs import build_logger  # noqa: E402
 
 PLANTED_TOKEN = "planted-secret-token-7f3a9c"
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+OTHER_TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 
 
 def make_messages(count: int, start: int = 0) -> List[Dict[str, Any]]:
@@ -36,7 +38,7 @@ def config(spool: Path, endpoint: str, **overrides: Any) -> pub.PublisherConfig:
 
 
 def keys_of(messages: List[Dict[str, Any]]) -> set[str]:
-    return {pub.idempotency_key(pub.to_message_dict(message)) for message in messages}
+    return {pub.idempotency_key(message) for message in messages}
 
 
 @pytest.fixture
@@ -52,13 +54,13 @@ def test_every_message_arrives_once_with_its_idempotency_key_and_trace(sink: Htt
     assert sorted(sink.keys()) == sorted(keys_of(messages))
     request = sink.received[0]
     assert request.headers["Idempotency-Key"] == pub.idempotency_key(request.messages[0])
-    assert request.headers["traceparent"].split("-")[1] == request.messages[0]["trace_id"]
+    assert request.headers["traceparent"].split("-")[1] == request.messages[0]["trace_id"] == report.trace_id
     assert report.as_dict()["latency_ms"]["p50"] is not None
     assert (tmp_path / pub.JOURNAL).read_text() == ""
 
 
 def test_key_is_stable_across_publications_and_ignores_the_trace_id() -> None:
-    message = pub.to_message_dict(make_messages(1)[0])
+    message = make_messages(1)[0]
     again = dict(message, trace_id="0" * 31 + "1")
     assert pub.idempotency_key(message) == pub.idempotency_key(again)
     assert pub.idempotency_key(message) != pub.idempotency_key(dict(message, text="other"))
@@ -186,18 +188,183 @@ def test_invalid_message_names_its_index_and_nothing_is_spooled(tmp_path: Path) 
     assert not (tmp_path / pub.JOURNAL).exists()
 
 
-def test_torn_last_journal_line_and_leftover_acks_read_back_the_same_backlog(tmp_path: Path) -> None:
+def spooled(messages: List[Dict[str, Any]], trace_id: str = TRACE_ID) -> List[pub.SpooledMessage]:
+    return pub.prepare_messages(messages, trace_id)[0]
+
+
+def test_leftover_acks_read_back_the_same_backlog_after_compaction(tmp_path: Path) -> None:
     spool = pub.Spool(tmp_path)
-    tmp_path.mkdir(exist_ok=True)
-    items = [pub.SpooledMessage(pub.idempotency_key(m), m) for m in (pub.to_message_dict(x) for x in make_messages(3))]
+    items = spooled(make_messages(3))
     spool.journal(items)
     spool.ack([items[0].key])
-    with open(tmp_path / pub.JOURNAL, "ab") as stream:
-        stream.write(b'{"k":"torn","m":{"ti')
     assert [item.key for item in spool.backlog()] == [items[1].key, items[2].key]
-    assert spool.compact() == 2
+    assert spool.compact(spool.backlog()) == 2
     spool.ack([items[1].key])  # an ack that survived a crash between replace and unlink is harmless
+    spool.unlock()
     assert [item.key for item in spool.backlog()] == [items[2].key]
+
+
+def test_torn_journal_tail_is_quarantined_not_merged_and_nothing_durable_is_lost(tmp_path: Path) -> None:
+    """Regression (issue 17): the next run's append glued onto a torn line and compaction dropped that message."""
+    durable, cut_off, later = make_messages(300), make_messages(1, start=300), make_messages(20, start=301)
+    spool_dir = tmp_path / "spool"
+    sink = HttpSink()  # not started yet: connection refused, every message stays journaled
+    try:
+        first = pub.publish(config(spool_dir, sink.url, max_attempts=1), durable)
+        assert first.spooled == 300
+        # A run killed in the middle of its group commit: half a record, no newline.
+        record = spooled(cut_off)[0].record()
+        fragment = record[:len(record) // 2]
+        with open(spool_dir / pub.JOURNAL, "ab") as stream:
+            stream.write(fragment)
+        # The re-run hands the same input again while the sink is still down: every message must stay spooled.
+        second = pub.publish(config(spool_dir, sink.url, max_attempts=1), cut_off + later)
+        assert (second.backlog, second.sent, second.spooled) == (300, 0, 321)
+        [repair] = second.quarantined
+        assert (repair["file"], repair["bytes"]) == (pub.JOURNAL, len(fragment))
+        assert Path(repair["quarantine"]).read_bytes() == fragment
+        sink.up()
+        third = pub.publish(config(spool_dir, sink.url), [])
+        assert (third.sent, third.spooled, third.quarantined) == (321, 0, [])
+        assert sink.unique_keys() == keys_of(durable + cut_off + later)
+        assert (spool_dir / pub.JOURNAL).read_bytes() == b""
+    finally:
+        sink.close()
+
+
+def test_journal_cut_mid_record_keeps_every_complete_record(tmp_path: Path) -> None:
+    spool = pub.Spool(tmp_path)
+    messages = make_messages(5)
+    spool.journal(spooled(messages))
+    journal = tmp_path / pub.JOURNAL
+    whole = journal.read_bytes()
+    journal.write_bytes(whole[:-40])  # the last line cut mid-record
+    with HttpSink() as sink:
+        report = pub.publish(config(tmp_path, sink.url), [])
+        assert sink.unique_keys() == keys_of(messages[:4])
+    assert report.sent == 4 and report.quarantined[0]["bytes"] == len(whole.splitlines(True)[-1]) - 40
+
+
+def test_unreadable_journal_lines_and_torn_acks_are_quarantined_and_reported(tmp_path: Path) -> None:
+    spool = pub.Spool(tmp_path)
+    items = spooled(make_messages(3))
+    spool.journal(items[:1])
+    merged = b'{"k":"torn","m":{"ti' + items[1].record()  # what an older version's append produced
+    with open(tmp_path / pub.JOURNAL, "ab") as stream:
+        stream.write(merged)
+    spool.journal(items[2:])
+    (tmp_path / pub.ACKED).write_bytes(items[0].key.encode() + b"\n" + items[1].key[:7].encode())
+    with HttpSink() as sink:
+        report = pub.publish(config(tmp_path, sink.url), [])
+        assert sink.unique_keys() == {items[2].key}
+    by_file = {repair["file"]: repair for repair in report.quarantined}
+    assert Path(by_file[pub.JOURNAL]["quarantine"]).read_bytes() == merged
+    assert by_file[pub.ACKED]["bytes"] == 7
+
+
+def test_group_commit_windows_are_durable_before_they_are_sent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One journal fsync per commit window (they double: never one per message), and no message is handed to the
+    sender before the fsync of its window returned."""
+    durable: set[str] = set()
+    windows: List[int] = []
+    sent_before_durable: List[str] = []
+    real_journal, real_send = pub.Spool.journal, pub.Publisher._send
+
+    def journal(spool: pub.Spool, items: List[pub.SpooledMessage]) -> None:
+        real_journal(spool, items)  # returns once the window's fsync returned
+        windows.append(len(items))
+        durable.update(item.key for item in items)
+
+    async def send(publisher: pub.Publisher, session: Any, batch: List[pub.SpooledMessage]) -> None:
+        sent_before_durable.extend(item.key for item in batch if item.key not in durable)
+        await real_send(publisher, session, batch)
+
+    monkeypatch.setattr(pub.Spool, "journal", journal)
+    monkeypatch.setattr(pub.Publisher, "_send", send)
+    with HttpSink() as sink:
+        report = pub.publish(config(tmp_path, sink.url, batch_size=1, concurrency=4), make_messages(3000))
+        assert sink.unique_keys() == durable
+    assert report.sent == 3000 and sent_before_durable == []
+    assert windows[:4] == [4, 8, 16, 32] and sum(windows) == 3000 and len(windows) == 10
+
+
+def test_every_message_of_a_run_carries_the_run_trace_id(sink: HttpSink, tmp_path: Path) -> None:
+    fresh = make_messages(3)
+    given = [dict(message, trace_id=OTHER_TRACE_ID) for message in make_messages(2, start=3)]
+    report = pub.publish(config(tmp_path, sink.url, batch_size=1), fresh + given, trace_id=TRACE_ID)
+    assert (report.trace_id, report.retraced) == (TRACE_ID, 2)
+    assert {message["trace_id"] for message in sink.messages()} == {TRACE_ID}
+    assert {request.headers["traceparent"].split("-")[1] for request in sink.received} == {TRACE_ID}
+
+
+def test_run_continues_the_one_trace_its_messages_carry_else_starts_one(tmp_path: Path) -> None:
+    carried = [dict(message, trace_id=OTHER_TRACE_ID) for message in make_messages(2)]
+    assert pub.run_trace_id(carried) == OTHER_TRACE_ID
+    assert pub.run_trace_id(carried + make_messages(1)) == OTHER_TRACE_ID
+    mixed = pub.run_trace_id(carried + [dict(make_messages(1)[0], trace_id=TRACE_ID)])
+    assert mixed not in (TRACE_ID, OTHER_TRACE_ID) and pub.is_trace_id(mixed)
+    with pytest.raises(ValidationError, match="trace_id"):
+        pub.run_trace_id([], "not-a-trace")
+
+
+def test_redelivered_backlog_keeps_its_trace_and_body_and_batches_never_mix_traces(tmp_path: Path) -> None:
+    old, new = make_messages(4), make_messages(4, start=4)
+    down = HttpSink()
+    try:
+        pub.publish(config(tmp_path, down.url, max_attempts=1), old, trace_id=OTHER_TRACE_ID)
+    finally:
+        down.close()
+    journaled = {item.key: item.body for item in pub.Spool(tmp_path).backlog()}
+    with HttpSink() as sink:
+        pub.publish(config(tmp_path, sink.url, batch_size=10), new, trace_id=TRACE_ID)
+        requests = sink.received
+    assert [len(request.messages) for request in requests] == [4, 4]
+    for request in requests:
+        trace_ids = {message["trace_id"] for message in request.messages}
+        assert trace_ids == {request.headers["traceparent"].split("-")[1]}
+    assert requests[0].body == b"".join(journaled[key] + b"\n" for key in requests[0].keys)
+    assert {m["trace_id"] for m in requests[0].messages} == {OTHER_TRACE_ID}
+
+
+def test_body_is_the_contract_json_and_the_key_ignores_the_trace_id() -> None:
+    message = make_messages(1)[0]
+    [item] = spooled([message])
+    model = pub.IRISMessage.model_validate(dict(message, trace_id=TRACE_ID))
+    assert item.body == model.model_dump_json().encode()
+    assert item.key == pub.idempotency_key(model) == pub.idempotency_key(dict(message, trace_id=OTHER_TRACE_ID))
+
+
+def test_batches_are_negotiated_with_the_receiver(tmp_path: Path) -> None:
+    messages = make_messages(250)
+    with HttpSink(accept_batches=True) as batching:
+        report = pub.publish(config(tmp_path / "a", batching.url), messages)
+        assert (report.batch_size, report.requests, batching.options_requests) == (100, 3, 1)
+        assert batching.received[0].headers["Content-Type"] == "application/x-ndjson"
+        assert batching.unique_keys() == keys_of(messages)
+        pub.publish(config(tmp_path / "b", batching.url, batch_size=1), make_messages(2))
+        assert batching.options_requests == 1  # a configured size is not negotiated
+    with HttpSink() as plain:  # answers OPTIONS with 405: one message per request
+        report = pub.publish(config(tmp_path / "c", plain.url), messages[:5])
+        assert (report.batch_size, report.requests) == (1, 5)
+
+
+def test_log_has_a_line_per_message_with_outcome_latency_severity_category(tmp_path: Path) -> None:
+    stream = io.StringIO()
+    messages = make_messages(4)
+    with HttpSink() as sink:
+        sink.fail_next(1, status=400)
+        pub.publish(config(tmp_path, sink.url, batch_size=1, concurrency=1), messages[:2],
+                    logger=build_logger("t", stream=stream))
+        sink.down()
+        pub.publish(config(tmp_path, sink.url, batch_size=1, max_attempts=1), messages[2:],
+                    logger=build_logger("t", stream=stream))
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    per_message = [line for line in lines if line["event"] == "publish_message"]
+    assert sorted(line["outcome"] for line in per_message) == ["delivered", "refused", "spooled", "spooled"]
+    for line in per_message:
+        assert {"idempotency_key", "severity", "category", "latency_ms", "trace_id"} <= set(line)
+        assert (line["latency_ms"] is None) == (line["outcome"] != "delivered")
+    assert {line["category"] for line in per_message} == {"Generic.Event"}
 
 
 def test_a_second_publisher_waits_for_the_spool_lock_then_fails_clearly(tmp_path: Path) -> None:

@@ -53,6 +53,9 @@ class Switches:
     system_processes: int = 24
     # iris merge writes the merge file's last parameter nowhere yet reports success (tests of read-back and rollback).
     merge_drops_last_parameter: bool = False
+    # Transactions background jobs hold open from start (iris_trans_open_count), for this long (0: until shutdown).
+    open_transactions: int = 0
+    open_transaction_seconds: float = 0.0
 
     @classmethod
     def load(cls, path: str) -> "Switches":

@@ -24,10 +24,10 @@ import sys
 import time
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
-from ansible_collections.irisops.iris.plugins.module_utils.cpf import PROPERTY_MASK, is_secret_property
+from ansible_collections.irisops.iris.plugins.module_utils.secret_keys import masked as masked_value
 from ansible_collections.irisops.iris.plugins.module_utils.cpf_catalog import lookup
 
-from . import faults, messages
+from . import faults, messages, transactions
 from .config import HUGE_PAGE_MB, InstanceConfig, Parameters, Switches, load_instance_config, read_nr_hugepages
 from .merge import load_security
 from .messages import FATAL, INFO, WARNING, MessagesLog
@@ -74,6 +74,7 @@ class Instance(object):
         self.namespaces: Dict[str, str] = {}
         self.merge_id = ""
         self.last_merge: Dict[str, Any] = {}
+        self.open_transactions: List[float] = []  # start times (transactions.py)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def boot(self) -> None:
@@ -115,6 +116,7 @@ class Instance(object):
         open(os.path.join(record.mgr_dir, "emulator.unclean"), "w").close()
         self.phase = "running"
         self.active_faults = faults.refresh_faults(self)
+        transactions.open_at_start(self)
         if self.switches.crash_after_seconds:
             self.add_timer(self.switches.crash_after_seconds, self.crash)
         self.publish()
@@ -211,6 +213,7 @@ class Instance(object):
     def begin_shutdown(self) -> None:
         for sock in list(self.sessions):
             self.close_session(sock)
+        transactions.roll_back_at_shutdown(self)
         if self.switches.stop_hang_seconds:
             self.phase = "hung"
             self.publish()
@@ -312,14 +315,14 @@ class Instance(object):
             if self.config is not None:
                 self.config = self.config.activated(section, parameter, value)
             self.log.write(INFO, "Utility.Event", "Configuration merge: [%s] %s=%s activated (was %s)" % (
-                section, parameter, shown(parameter, value), shown(parameter, current)))
+                section, parameter, masked_value(parameter, value), masked_value(parameter, current)))
             return "activated"
         if current == value:
             waiting.pop(parameter, None)
             return "unchanged"
         waiting[parameter] = value
         self.log.write(INFO, "Utility.Event", "Configuration merge: [%s] %s=%s takes effect at the next restart" % (
-            section, parameter, shown(parameter, value)))
+            section, parameter, masked_value(parameter, value)))
         return "pending"
 
     def apply_action(self, action: Dict[str, Any]) -> None:
@@ -416,7 +419,8 @@ class Instance(object):
         if path == "/api/monitor/health":
             healthy = self.phase == "running"
             body = json.dumps({"status": "ok" if healthy else self.phase, "state": self.system_state(),
-                               "sessions": len(self.sessions), "faults": self.active_faults})
+                               "sessions": len(self.sessions), "open_transactions": len(self.open_transactions),
+                               "faults": self.active_faults})
             return ("200 OK" if healthy else "503 Service Unavailable"), "application/json", body.encode("utf-8")
         return "404 Not Found", "text/plain", b"not found\n"
 
@@ -424,13 +428,9 @@ class Instance(object):
         return RuntimeState(self.pid, self.phase, self.started, 0, 0, self.log.alerts).system_state
 
 
-def shown(name: str, value: Optional[str]) -> Optional[str]:
-    """A parameter's value as the emulator may publish or log it: secrets ([Startup] PasswordHash) never leave the CPF."""
-    return PROPERTY_MASK if value and is_secret_property(name) else value
-
-
 def masked(parameters: Parameters) -> Parameters:
-    return {section: {name: shown(name, value) or "" for name, value in values.items()}
+    """Parameters as published: secret values ([Startup] PasswordHash) never leave the CPF."""
+    return {section: {name: masked_value(name, value) or "" for name, value in values.items()}
             for section, values in parameters.items()}
 
 

@@ -19,6 +19,7 @@ import time
 from typing import TYPE_CHECKING, Callable, List, Tuple
 
 from .messages import SEVERE, WARNING
+from .transactions import average_age_seconds
 
 if TYPE_CHECKING:  # pragma: no cover - import cycle only for type checkers
     from .daemon import Instance
@@ -150,6 +151,9 @@ def metrics_text(instance: "Instance") -> str:
         ("iris_smh_allocation_errors_total", "counter", "Heap allocation failures since start", instance.counters["heap_errors"]),
         ("iris_shared_memory_mb", "gauge", "Shared memory allocated at start, MB", memory.total_mb if memory else 0),
         ("iris_huge_pages_used", "gauge", "1 when shared memory is in huge pages", 1 if instance.huge_pages else 0),
+        ("iris_trans_open_count", "gauge", "Open transactions", len(instance.open_transactions)),
+        ("iris_trans_open_secs", "gauge", "Average age of the open transactions, seconds",
+         average_age_seconds(instance.open_transactions)),
         ("iris_system_alerts", "gauge", "Severity 2+ messages.log entries since start", instance.log.alerts),
         ("iris_system_state", "gauge", "System Monitor state: 0 ok, 1 warn, 2 alert, 3 hung",
          {"ok": 0, "warn": 1, "alert": 2, "hung": 3}[instance.system_state()]),

@@ -25,10 +25,11 @@ from contextlib import contextmanager
 from typing import Any, Dict, Iterator, List, Sequence, Tuple
 
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import (
-    ACTIONS_SECTION, PROPERTY_MASK, CpfDocument, CpfError, MergeAction, is_secret_property, parse_action)
+    ACTIONS_SECTION, CpfDocument, CpfError, MergeAction, parse_action)
 from ansible_collections.irisops.iris.plugins.module_utils.cpf_catalog import (
     canonical_section, lookup, validate_value, values_equal)
 from ansible_collections.irisops.iris.plugins.module_utils.durable import replace_file
+from ansible_collections.irisops.iris.plugins.module_utils.secret_keys import masked
 
 from .config import Switches, canonical_name
 from .registry import EmulatorError, InstanceRecord, read_json, running_state, write_json_atomic
@@ -189,7 +190,7 @@ class MergePlan(object):
     def security_object(self, action: MergeAction, store: str, result: Dict[str, Any]) -> None:
         objects = self.security[store]
         name = result["name"]
-        properties = {key: PROPERTY_MASK if is_secret_property(key) else value
+        properties = {key: masked(key, value) or ""
                       for key, value in action.properties if key.lower() != "name"}
         if action.verb.startswith("Delete"):
             result["changed"] = objects.pop(name, None) is not None
