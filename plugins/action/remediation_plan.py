@@ -148,9 +148,9 @@ def summary(plan: dict[str, Any], check_mode: bool) -> str:
 def preview(plan: RemediationPlan, check_mode: bool) -> list[str]:
     """What an approver reads before saying yes: why, what changes, and why a restart."""
     command = plan.command
-    lines = ["%s%s on instance %s (%s, severity %d)" % ("[preview] " if check_mode else "", command.command_id,
-                                                         command.instance, command.error_type.value, command.severity),
-             "reason: %s" % (command.reason or "(none given)")]
+    heading = "%s on instance %s (%s, severity %d)" % (command.command_id, command.instance,
+                                                       command.error_type.value, command.severity)
+    lines = [("[preview] " if check_mode else "") + heading, "reason: %s" % (command.reason or "(none given)")]
     for step in plan.steps:
         for setting in step.cpf_settings:
             lines.append("%d. cpf %s -> %s%s" % (step.number, setting.target, setting.value,

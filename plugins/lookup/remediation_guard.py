@@ -94,4 +94,3 @@ class LookupModule(LookupBase):  # type: ignore[misc]
         except OSError as error:
             raise AnsibleError("cannot read an -e argument: %s" % error) from None
         return ["localhost"]
-

@@ -40,6 +40,10 @@ HEADER_WITHOUT_STAMP = re.compile(r"^\s*\d\s+\[[\w.]+\](\s|$)", re.ASCII)
 # Spelled out (not \w + re.ASCII) so the JSON Schema generated from it means the same in any regex engine.
 CATEGORY_PATTERN = re.compile(r"^[A-Za-z0-9_.]+$")
 TIMESTAMP_PATTERN = re.compile(r"^(\d{2})/(\d{2})/(\d{2})-(\d{2}):(\d{2}):(\d{2}):(\d{3})$", re.ASCII)
+# What a written line must not contain: C0 controls (NUL, TAB, ESC of terminal escape sequences, a CR that
+# lets a viewer overwrite the line with a forged one), DEL, C1 controls (NEL U+0085 included) and the Unicode
+# line and paragraph separators (str.splitlines, editors and log viewers break lines there).
+UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 SEVERITY_NAMES = {0: "info", 1: "warning", 2: "severe", 3: "fatal"}
 SEVERITY_BY_NAME = dict((name, number) for number, name in SEVERITY_NAMES.items())
@@ -66,6 +70,16 @@ class LogEntry:
     text: str
     continuation: Tuple[str, ...] = ()
     line_number: int = field(default=0, compare=False)
+
+    @classmethod
+    def build(cls, timestamp: datetime, pid: int, severity: int, category: str, text: str,
+              continuation: Tuple[str, ...] = (), line_number: int = 0) -> "LogEntry":
+        """The same entry as ``LogEntry(...)``, built without the frozen dataclass's per-field
+        ``object.__setattr__`` calls, which cost writers of millions of entries more than the rest of the entry."""
+        entry = object.__new__(cls)
+        entry.__dict__.update(timestamp=timestamp, pid=pid, severity=severity, category=category, text=text,
+                              continuation=continuation, line_number=line_number)
+        return entry
 
     @property
     def severity_name(self) -> str:
@@ -119,13 +133,23 @@ def parse_timestamp(value: str, tz: tzinfo = timezone.utc) -> datetime:
         raise LogFormatError("timestamp: %r is not a valid date and time (%s)" % (value, exc)) from None
 
 
+# The header as IRIS writes it: timestamp (month, day, 2-digit year, hour, minute, second, millisecond), pid,
+# severity, category. One %-format for the whole header: a header is written per generated line.
+TIMESTAMP_FORMAT = "%02d/%02d/%02d-%02d:%02d:%02d:%03d"
+HEADER_FORMAT = TIMESTAMP_FORMAT + " (%d) %d [%s]"
+
+
 def format_timestamp(value: datetime) -> str:
     """Datetime -> ``MM/DD/YY-HH:MM:SS:mmm`` in the datetime's own zone (sub-millisecond part dropped)."""
-    if not FIRST_YEAR <= value.year <= LAST_YEAR:
-        raise LogFormatError("timestamp: year %d cannot be written as a 2-digit IRIS year (%d-%d)"
-                             % (value.year, FIRST_YEAR, LAST_YEAR))
-    return "%02d/%02d/%02d-%02d:%02d:%02d:%03d" % (
+    _check_year(value.year)
+    return TIMESTAMP_FORMAT % (
         value.month, value.day, value.year % 100, value.hour, value.minute, value.second, value.microsecond // 1000)
+
+
+def _check_year(year: int) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise LogFormatError("timestamp: year %d cannot be written as a 2-digit IRIS year (%d-%d)"
+                             % (year, FIRST_YEAR, LAST_YEAR))
 
 
 def parse_severity(value: Union[int, str]) -> int:
@@ -142,6 +166,20 @@ def parse_severity(value: Union[int, str]) -> int:
     return value
 
 
+def unprintable_reason(value: str) -> Optional[str]:
+    """Why ``value`` is not one printable line (None when it is): the first control or separator character."""
+    match = UNPRINTABLE.search(value)
+    if match is None:
+        return None
+    return "contains control character U+%04X at position %d (a messages.log line must be one printable line)" % (
+        ord(match.group()), match.start())
+
+
+def printable(value: str) -> str:
+    """``value`` with every control and line-separator character escaped (``\\x1b``, ``\\u2028``), for reports."""
+    return UNPRINTABLE.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), value)
+
+
 def validate_fields(pid: int, severity: int, category: str, text: str, continuation: Iterable[str] = ()) -> None:
     """Raise LogFormatError naming the field when a value cannot be written so that it reads back the same."""
     if isinstance(pid, bool) or not isinstance(pid, int) or pid < 0:
@@ -150,26 +188,42 @@ def validate_fields(pid: int, severity: int, category: str, text: str, continuat
         raise LogFormatError("severity: must be 0-3, got %r" % (severity,))
     if not CATEGORY_PATTERN.match(category):
         raise LogFormatError("category: must be letters, digits, '_' and '.' like 'Generic.Event', got %r" % category)
-    if "\n" in text or text.endswith("\r"):
+    if "\n" in text:
         raise LogFormatError("text: must be a single line; pass further lines as continuation")
+    reason = unprintable_reason(text)
+    if reason:
+        raise LogFormatError("text: %s" % reason)
     for index, line in enumerate(continuation):
-        if "\n" in line or line.endswith("\r"):
+        if "\n" in line:
             raise LogFormatError("continuation[%d]: must be a single line" % index)
+        reason = unprintable_reason(line)
+        if reason:
+            raise LogFormatError("continuation[%d]: %s" % (index, reason))
         reason = "starts like an entry header" if LOOKS_LIKE_HEADER.match(line) else _wrapped_header_reason(line)
         if reason:
             raise LogFormatError("continuation[%d]: would not read back as a continuation line: %s" % (index, reason))
 
 
 def format_header(timestamp: datetime, pid: int, severity: int, category: str, text: str) -> str:
-    header = "%s (%d) %d [%s]" % (format_timestamp(timestamp), pid, severity, category)
-    return "%s %s" % (header, text) if text else header
+    year = timestamp.year
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        _check_year(year)
+    header = HEADER_FORMAT % (timestamp.month, timestamp.day, year % 100, timestamp.hour, timestamp.minute,
+                              timestamp.second, timestamp.microsecond // 1000, pid, severity, category)
+    return header + " " + text if text else header
 
 
 def format_entry(entry: LogEntry) -> str:
-    """The entry's lines joined by LF, without a final newline."""
+    """The entry's lines joined by LF, without a final newline (validated: LogFormatError names the field)."""
     validate_fields(entry.pid, entry.severity, entry.category, entry.text, entry.continuation)
+    return render_entry(entry)
+
+
+def render_entry(entry: LogEntry) -> str:
+    """``format_entry`` without the validation, for writers whose entries were validated when they were built
+    (a generator streaming millions of lines checks each template and value source once, not every line)."""
     header = format_header(entry.timestamp, entry.pid, entry.severity, entry.category, entry.text)
-    return "\n".join((header,) + entry.continuation)
+    return "\n".join((header,) + entry.continuation) if entry.continuation else header
 
 
 def make_entry(
@@ -233,16 +287,27 @@ def split_line(raw: str) -> str:
     return raw[:-1] if raw.endswith("\r") else raw
 
 
-def iter_parse(lines: Iterable[str], tz: tzinfo = timezone.utc, first_line_number: int = 1) -> Iterator[ParsedItem]:
+def iter_parse(lines: Iterable[str], tz: tzinfo = timezone.utc, first_line_number: int = 1,
+               form: Optional["LogForm"] = None) -> Iterator[ParsedItem]:
     """Yield entries (with their continuation lines) and malformed lines in file order, streaming.
 
     A line that is not a header continues the entry before it, unless it carries a wrapped or
     truncated header. Lines before the first entry are malformed. Memory holds one entry at a time.
+    ``form`` reads a wrapped form (docker compose prefixes, structured NVP); default: plain messages.log.
     """
+    if form is not None and form.name == FORM_NVP:
+        yield from _iter_parse_nvp(lines, tz, first_line_number)
+        return
+    unwrap = form.unwrap if form is not None else None
     pending: Optional[LogEntry] = None
     continuation: List[str] = []
     for number, raw in enumerate(lines, start=first_line_number):
         line = split_line(raw)
+        if unwrap is not None:
+            line, reason = unwrap(line)
+            if reason is not None:
+                yield MalformedLine(number, line, reason)
+                continue
         try:
             entry = parse_header(line, tz, number)
         except LogFormatError as exc:
@@ -262,6 +327,111 @@ def iter_parse(lines: Iterable[str], tz: tzinfo = timezone.utc, first_line_numbe
             yield MalformedLine(number, line, reason)
     if pending is not None:
         yield _with_continuation(pending, continuation)
+
+
+# --- wrapped forms: the same entries as another tool writes them --------------------------------------
+FORM_PLAIN = "messages.log"
+FORM_COMPOSE = "docker-compose"
+FORM_NVP = "structured-nvp"
+# "iris-1  | " as docker compose prints a service's output (colour codes around the name when not --no-color).
+COMPOSE_PREFIX = re.compile(r"^(?:\x1b\[[0-9;]*m)*(?P<service>[A-Za-z0-9][A-Za-z0-9_.-]*)\s*\|(?:\x1b\[[0-9;]*m)* ?")
+# Structured logging ([Logging] Format=NVP, written by irislogd): one entry per line of name=value pairs,
+# a value in double quotes when it has spaces: when="2019-08-01 18:43:02.216" pid=8240 level=SEVERE
+# event=Utility.Event text="..." (optionally host= and instance=). InterSystems documentation, "Structured Logging".
+NVP_PAIR = re.compile(r'(?P<name>[A-Za-z_][A-Za-z0-9_]*)=(?:"(?P<quoted>(?:[^"\\]|\\.)*)"|(?P<bare>[^\s"]*))(?=\s|$)')
+NVP_WHEN = re.compile(r"^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})\.(\d{3})$", re.ASCII)
+NVP_REQUIRED = ("when", "pid", "level", "event", "text")
+# Structured-log levels -> messages.log severities (debug levels and audit events are information).
+NVP_LEVELS = {"DEBUG2": 0, "DEBUG": 0, "INFO": 0, "WARNING": 1, "SEVERE": 2, "FATAL": 3}
+
+
+@dataclass(frozen=True)
+class LogForm:
+    """How a file writes its entries: plain messages.log, docker compose prefixed (one service), or NVP."""
+
+    name: str
+    service: str = ""  # the docker compose service whose lines carry the entries
+
+    def unwrap(self, line: str) -> Tuple[str, Optional[str]]:
+        """The messages.log line inside a wrapped one, and why it is not one (None when it is)."""
+        if self.name != FORM_COMPOSE or not line.strip():
+            return line, None
+        prefix = COMPOSE_PREFIX.match(line)
+        if prefix is None:
+            return line, "no docker compose '%s | ' prefix" % self.service
+        if prefix.group("service") != self.service:
+            return line, "output of docker compose service %r, not of %r" % (prefix.group("service"), self.service)
+        return line[prefix.end():], None
+
+    def header(self, line: str, tz: tzinfo = timezone.utc, line_number: int = 0) -> Optional[LogEntry]:
+        """The entry a line starts (None when it starts none); LogFormatError when a field is invalid."""
+        if self.name == FORM_NVP:
+            return parse_nvp(line, tz, line_number) if line.strip() else None
+        unwrapped, reason = self.unwrap(line)
+        return None if reason else parse_header(unwrapped, tz, line_number)
+
+
+def detect_form(lines: Iterable[str]) -> Optional[LogForm]:
+    """The form of the first line that starts an entry in any form we read; None when no line does."""
+    for raw in lines:
+        line = split_line(raw)
+        if ENTRY_PATTERN.match(line):
+            return LogForm(FORM_PLAIN)
+        prefix = COMPOSE_PREFIX.match(line)
+        if prefix is not None and ENTRY_PATTERN.match(line[prefix.end():]):
+            return LogForm(FORM_COMPOSE, prefix.group("service"))
+        # host= and instance= may come first (irislogd -h / -i).
+        if NVP_PAIR.match(line) and {"when", "pid", "level"} <= {m.group("name") for m in NVP_PAIR.finditer(line)}:
+            return LogForm(FORM_NVP)
+    return None
+
+
+def describe_unreadable(line: str) -> str:
+    """What a file whose lines start no entry in any form seems to be, for the error that names it."""
+    text = line.strip()
+    if text.startswith("{") and '"when"' in text:
+        return "a structured log in JSON form ([Logging] Format=JSON), which is not read: use Format=NVP"
+    return "not messages.log, docker compose prefixed messages.log or a structured (NVP) log; first line: %r" % (
+        printable(text[:120]),)
+
+
+def parse_nvp(line: str, tz: tzinfo = timezone.utc, line_number: int = 0) -> LogEntry:
+    """One structured-log (NVP) line -> entry; LogFormatError naming the field that is missing or invalid."""
+    values = {}
+    for pair in NVP_PAIR.finditer(line):
+        quoted = pair.group("quoted")
+        values[pair.group("name")] = (re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else pair.group("bare"))
+    missing = [name for name in NVP_REQUIRED if name not in values]
+    if missing:
+        raise LogFormatError("%s: missing from the structured (NVP) line" % ", ".join(missing))
+    when = NVP_WHEN.match(values["when"])
+    if when is None:
+        raise LogFormatError("when: %r is not 'yyyy-mm-dd hh:mm:ss.sss'" % values["when"])
+    year, month, day, hour, minute, second, millis = (int(part) for part in when.groups())
+    try:
+        timestamp = datetime(year, month, day, hour, minute, second, millis * 1000, tzinfo=tz)
+    except ValueError as exc:
+        raise LogFormatError("when: %r is not a valid date and time (%s)" % (values["when"], exc)) from None
+    if not (values["pid"].isdigit() and values["pid"].isascii()):
+        raise LogFormatError("pid: %r is not a process id" % values["pid"])
+    level = values["level"].upper()
+    if level not in NVP_LEVELS:
+        raise LogFormatError("level: %r is not one of %s" % (values["level"], ", ".join(NVP_LEVELS)))
+    if not CATEGORY_PATTERN.match(values["event"]):
+        raise LogFormatError("event: %r is not a 'Facility.Event' name" % values["event"])
+    return LogEntry(timestamp, int(values["pid"]), NVP_LEVELS[level], values["event"], values["text"],
+                    line_number=line_number)
+
+
+def _iter_parse_nvp(lines: Iterable[str], tz: tzinfo, first_line_number: int) -> Iterator[ParsedItem]:
+    for number, raw in enumerate(lines, start=first_line_number):
+        line = split_line(raw)
+        if not line.strip():
+            continue
+        try:
+            yield parse_nvp(line, tz, number)
+        except LogFormatError as exc:
+            yield MalformedLine(number, line, "structured (NVP) line: %s" % exc)
 
 
 def _with_continuation(entry: LogEntry, continuation: List[str]) -> LogEntry:

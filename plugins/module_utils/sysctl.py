@@ -48,7 +48,8 @@ def validate_name(name: str) -> None:
 def validate_value(field: str, value: str) -> None:
     if not value.strip():
         raise ValueError("%s: must not be empty" % field)
-    if any(ord(char) < 32 and char != "\t" for char in value):
+    # TAB separates the fields of multi-value parameters (kernel.sem); any other C0, DEL or C1 control is refused.
+    if any((ord(char) < 32 and char != "\t") or 127 <= ord(char) < 160 for char in value):
         raise ValueError("%s: must be a single line without control characters, got %r" % (field, value))
 
 

@@ -22,6 +22,11 @@ description:
   - The LLM engine sends format rules and real few-shot lines, checks every returned line with the collection's
     messages.log parser and against the request (category, severity), stamps timestamps and PIDs itself, retries
     missing lines and then falls back to the template engine or fails (O(fallback)).
+  - A returned line is refused when it is not exactly one printable line (escape sequences, NUL, an embedded CR,
+    TAB, DEL, C1 controls such as U+0085, U+2028/U+2029) or when it carries the API key or anything else the
+    redaction rules hide; refused lines count as rejected with their reason and are never written.
+  - A reply that is not a chat completion (HTTP 200 with an HTML or otherwise non-JSON body) is a failed call whose
+    error names the status, content type and first bytes (scrubbed); O(fallback) then applies as for any failure.
   - Messages are generated on the controller into a temporary file (constant memory), then returned, copied to
     O(dest) on the target, or appended to an instance's live C(messages.log) (O(append_to_instance_log)).
   - This is an action plugin; it runs the C(iris) control command, M(ansible.builtin.copy) and
@@ -250,7 +255,7 @@ metrics:
     - Generation metrics. C(engine), C(messages), C(duration_ms), C(messages_per_second); with O(engine=llm) also
       C(llm) with C(calls), C(failed_calls), C(latency_ms_p50), C(latency_ms_p95), C(latency_ms_max), C(prompt_tokens),
       C(completion_tokens), C(accepted_lines), C(rejected_lines), C(validity_rate), C(fallback_messages),
-      C(errors) and C(rejected_examples).
+      C(errors) and C(rejected_examples) (the first five rejected lines, control characters escaped, with their reason).
   returned: always
   type: dict
 diff:

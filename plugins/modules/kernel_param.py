@@ -481,6 +481,11 @@ def file_path_of(sysctl_dir: str, file_name: str) -> str:
     if "/" in file_name or file_name.startswith(".") or not file_name.endswith(".conf"):
         raise ModuleFailure("sysctl_file: %r must be a plain file name ending in .conf (systemd-sysctl reads only *.conf)"
                             % file_name)
+    if not os.path.isdir(sysctl_dir):
+        # Checked before anything is applied: the runtime change would otherwise be undone at the persist step.
+        raise ModuleFailure("sysctl_dir: %s %s; create it or set sysctl_dir to the directory systemd-sysctl reads. "
+                            "Nothing changed." % (sysctl_dir, "is not a directory" if os.path.exists(sysctl_dir)
+                                                  else "does not exist"))
     return os.path.join(sysctl_dir, file_name)
 
 
@@ -697,8 +702,23 @@ def argument_spec() -> Dict[str, Any]:
     )
 
 
+class KernelParamModule(AnsibleModule):  # type: ignore[misc]
+    """Refuses control characters in the values before AnsibleModule logs the invocation to syslog, where a NUL
+    fails with an error that names no option."""
+
+    def _log_invocation(self) -> None:
+        for option in ("value", "current_value"):
+            raw = self.params.get(option)
+            if isinstance(raw, str) and raw.strip():
+                try:
+                    sysctl.validate_value(option, raw)
+                except ValueError as exc:
+                    self.fail_json(msg="%s; nothing changed" % exc, name=self.params["name"])
+        super()._log_invocation()
+
+
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, add_file_common_args=True)
+    module = KernelParamModule(argument_spec=argument_spec(), supports_check_mode=True, add_file_common_args=True)
     builder = ToolResultBuilder("kernel_param", module.params["trace_id"])
     try:
         result = run(module, builder)

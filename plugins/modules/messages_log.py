@@ -15,8 +15,15 @@ description:
     severity, category and text; continuation lines (journal switch messages, the C(*** Recovery started) block)
     stay with the entry before them.
   - Filters by minimum severity, categories and time, and returns counts per severity and per category.
-  - Lines that are neither an entry nor a continuation (for example lines wrapped by C(docker compose) or
-    C(kubectl logs) prefixes) are returned in RV(malformed_lines) with their line number and the reason.
+  - Reads three forms of the same entries, told apart by the first line that starts an entry (see RV(form)),
+    a plain C(messages.log); C(docker compose logs) output, whose C(service  | ) prefix is stripped (lines of other
+    services are reported as malformed); and the structured log IRIS writes with structured logging on
+    (C([Logging] Format=NVP), one C(when="..." pid=... level=... event=... text="...") line per entry, levels
+    C(INFO)/C(WARNING)/C(SEVERE)/C(FATAL) read as severities 0-3, C(DEBUG) levels as 0).
+  - A file with lines none of which starts an entry in these forms fails, naming what it looks like (for example a
+    C(Format=JSON) structured log); an empty file returns no entries.
+  - Lines that are neither an entry nor a continuation (for example lines wrapped by C(kubectl logs) prefixes in a
+    plain log) are returned in RV(malformed_lines) with their line number and the reason.
   - The file is streamed, never read whole into memory. With O(max_entries) it is read backwards from the end
     in blocks, so the newest entries of a large file come back without parsing all of it.
   - Read-only; never changes anything on the target.
@@ -77,7 +84,8 @@ options:
     type: str
 notes:
   - Line numbers count from 1 and refer to the whole file, also when it is read backwards.
-  - With O(max_entries), malformed lines are reported only from the oldest returned entry to the end of the file.
+  - With O(max_entries), malformed lines are counted from the oldest returned entry (or, when fewer entries match,
+    from the oldest line the backward scan read) to the end of the file; RV(malformed_from_line) says where.
   - Bytes that are not valid UTF-8 are returned as U+FFFD.
 """
 
@@ -191,10 +199,24 @@ malformed_lines:
       type: str
       sample: "entry header preceded by 'irislp  | ' (a docker-compose or iris-main prefix?)"
 malformed_count:
-  description: Number of malformed lines read (also those beyond the first 100).
+  description:
+    - Number of malformed lines from RV(malformed_from_line) to the end of the file (also those beyond the first 100).
   returned: success
   type: int
   sample: 0
+malformed_from_line:
+  description:
+    - First line of the part of the file that was parsed and whose malformed lines RV(malformed_count) counts;
+      V(1) when the whole file was read (always without O(max_entries)).
+  returned: success
+  type: int
+  sample: 1
+form:
+  description:
+    - The form the file was read in, V(messages.log), V(docker-compose) (prefixes stripped) or V(structured-nvp).
+  returned: success
+  type: str
+  sample: messages.log
 """
 
 import os
@@ -207,6 +229,7 @@ from ansible_collections.irisops.iris.plugins.module_utils import iris_log
 from ansible_collections.irisops.iris.plugins.module_utils.iris_control import IrisControl, IrisControlError, find_iris_bin
 
 MALFORMED_REPORT_LIMIT = 100
+DETECT_READ_BYTES = 65536
 
 
 class EntryFilter(object):
@@ -237,6 +260,8 @@ class Report(object):
         self.category_counts: Dict[str, int] = {}
         self.malformed_lines: List[Dict[str, object]] = []
         self.malformed_count = 0
+        self.form = iris_log.FORM_PLAIN
+        self.first_line = 1  # malformed lines are counted from this line to the end of the file
 
     def add(self, item: iris_log.ParsedItem, entry_filter: EntryFilter) -> None:
         if isinstance(item, iris_log.MalformedLine):
@@ -254,40 +279,70 @@ def decoded_lines(stream: BinaryIO) -> Iterator[str]:
         yield iris_log.decode_line(raw)
 
 
-def find_tail_start(stream: BinaryIO, entry_filter: EntryFilter, max_entries: int, tz: tzinfo) -> Tuple[Optional[int], bool]:
-    """Offset of the oldest of the newest ``max_entries`` matching headers, and whether older matches exist."""
+class UnreadableLog(Exception):
+    """The file has lines, but none starts an entry in any form this module reads."""
+
+
+def detect_form(stream: BinaryIO) -> Optional[iris_log.LogForm]:
+    """The file's form from its first line that starts an entry; UnreadableLog when no line does (None: empty)."""
+    stream.seek(0)
+    first_line: Optional[str] = None
+    # Bounded reads: a file without line breaks must not be read whole into memory (a header fits easily).
+    for raw in iter(lambda: stream.readline(DETECT_READ_BYTES), b""):
+        line = iris_log.decode_line(raw)
+        if first_line is None and line.strip():
+            first_line = line
+        form = iris_log.detect_form([line])
+        if form is not None:
+            return form
+    if first_line is not None:
+        raise UnreadableLog(iris_log.describe_unreadable(first_line))
+    return None
+
+
+def find_tail_start(stream: BinaryIO, entry_filter: EntryFilter, max_entries: int, tz: tzinfo,
+                    form: Optional[iris_log.LogForm] = None) -> Tuple[int, bool]:
+    """Where to parse from for the newest ``max_entries`` matching entries, and whether older matches exist.
+
+    The offset is the oldest of those headers; when fewer match, the oldest line the backward scan read (the
+    start of the file, or the first header older than ``since``), so the lines read are all reported on.
+    """
+    form = form or iris_log.LogForm(iris_log.FORM_PLAIN)
     end = stream.seek(0, os.SEEK_END)
     found = 0
     start: Optional[int] = None
     for offset, raw in iris_log.iter_lines_backwards(stream, end):
         try:
-            header = iris_log.parse_header(iris_log.split_line(iris_log.decode_line(raw)), tz)
+            header = form.header(iris_log.split_line(iris_log.decode_line(raw)), tz)
         except iris_log.LogFormatError:
             continue
         if header is None:
             continue
         if entry_filter.since is not None and header.timestamp < entry_filter.since:
-            break
+            return (offset if start is None else start), False
         if entry_filter.matches(header):
             found += 1
             if found > max_entries:
-                return start, True
+                return (offset if start is None else start), True
             start = offset
-    return start, False
+    return (0 if start is None else start), False
 
 
 def read_log(path: str, entry_filter: EntryFilter, max_entries: Optional[int], tz: tzinfo) -> Tuple[Report, bool]:
+    """Entries of the file in its own form; malformed lines counted over every line parsed (``first_line``)."""
     report = Report()
     truncated = False
     with open(path, "rb") as stream:
-        first_line_number = 1
+        form = detect_form(stream)
+        if form is None:
+            return report, False
+        report.form = form.name
+        stream.seek(0)
         if max_entries is not None:
-            start, truncated = find_tail_start(stream, entry_filter, max_entries, tz)
-            if start is None:
-                return report, False
-            first_line_number = iris_log.count_lines_before(stream, start) + 1
+            start, truncated = find_tail_start(stream, entry_filter, max_entries, tz, form)
+            report.first_line = iris_log.count_lines_before(stream, start) + 1
             stream.seek(start)
-        for item in iris_log.iter_parse(decoded_lines(stream), tz, first_line_number):
+        for item in iris_log.iter_parse(decoded_lines(stream), tz, report.first_line, form):
             report.add(item, entry_filter)
     return report, truncated
 
@@ -339,6 +394,8 @@ def main() -> None:
         report, truncated = read_log(path, entry_filter, params["max_entries"], tz)
     except OSError as exc:
         module.fail_json(msg="path: cannot read %s: %s" % (path, exc.strerror or exc), path=path)
+    except UnreadableLog as exc:
+        module.fail_json(msg="path: %s is %s" % (path, exc), path=path)
     module.exit_json(
         changed=False,
         path=path,
@@ -349,6 +406,8 @@ def main() -> None:
         truncated=truncated,
         malformed_lines=report.malformed_lines,
         malformed_count=report.malformed_count,
+        malformed_from_line=report.first_line,
+        form=report.form,
     )
 
 

@@ -29,7 +29,8 @@ description:
     commands wait in C(<state_dir>/pending/), drop-directory files stay where they are. Each run looks at the
     pending commands again before it takes in new ones.
   - B(HTTP source.) Each poll is one C(GET) of O(source) (redirects are not followed); there is none in check mode,
-    since a GET may take commands off the source. C(200) carries one command object or a JSON array of them; C(204) means nothing new. Other answers and connection errors are reported
+    since a GET may take commands off the source. C(200) carries one command object or a JSON array of them;
+    C(204) means nothing new. Other answers and connection errors are reported
     in RV(poll_errors); the task fails when every poll failed.
   - B(Directory source.) One command per file. Visible regular files are read in arrival order (modification time,
     then name); hidden files are ignored, so writers drop a file by renaming a hidden temporary into place.

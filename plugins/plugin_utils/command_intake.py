@@ -8,9 +8,10 @@ Commands arrive from an HTTP endpoint polled at an interval, from a drop directo
 or inline (an EDA webhook event). Every document is read by the collection's one strict reader
 (``command_document.check_command``: size, strict JSON, depth, characters, template markers, foreign fields, the
 published contract) and then planned in full (catalog, ranges, kernel allow list), so a command that could never
-run is refused here, never left pending. Accepted commands form one serial queue in arrival order. A command_id is accepted at most once, ever (state file in the state directory), so a
-command is never executed twice. A command that needs a restart waits in the pending state until it is
-approved (``approve_restart`` or the file ``<state>/approvals/<command_id>``); nothing changes meanwhile.
+run is refused here, never left pending. Accepted commands form one serial queue in arrival order. A command_id
+is accepted at most once, ever (state file in the state directory), so a command is never executed twice. A
+command whose plan ends with a restart waits in the pending state until it is approved (``approve_restart`` or the
+file ``<state>/approvals/<command_id>``); nothing changes meanwhile.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import aiohttp
 

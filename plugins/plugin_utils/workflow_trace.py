@@ -116,7 +116,6 @@ class RunRecord:
             steps_executed=refused + executed + restored,
             overall_status=overall_status(refused + executed, restored))
 
-
     def _rollback_results(self, task: Any, trace_id: str) -> list[ToolResult]:
         restored = tool_results(task) or file_restore_result(task, trace_id, self.check_mode)
         return restored if isinstance(restored, list) else [restored] if restored is not None else []

@@ -36,6 +36,8 @@ MODULE_UTILS = REPO / "plugins" / "module_utils"
 SHIPPED_MODULE_UTILS = ("iris_log.py", "cpf.py", "cpf_catalog.py", "durable.py", "secret_keys.py")
 MODULE_UTILS_IN_LIB = Path("ansible_collections", "irisops", "iris", "plugins", "module_utils")
 COMMAND_TIMEOUT = 120.0
+# What an ECP application server sends first on a superserver connection (the daemon's ECP_HELLO).
+ECP_HELLO = b"ECP"
 
 
 def install_emulator(prefix: Path, python: str = sys.executable) -> Path:
@@ -186,6 +188,12 @@ class EmulatorEnv(object):
     def connect(self, name: str) -> socket.socket:
         """Open a user session (a superserver connection); close it to end the session."""
         return socket.create_connection(("127.0.0.1", self.instance(name).superserver_port or 0), timeout=10)
+
+    def connect_ecp(self, name: str) -> socket.socket:
+        """Connect as an ECP application server (counted against [config] MaxServerConn, not as a user session)."""
+        conn = self.connect(name)
+        conn.sendall(ECP_HELLO)
+        return conn
 
     def wait_for(self, name: str, metric: str, value: float, timeout: float = 10.0) -> Dict[str, float]:
         """Metrics once ``metric`` equals ``value`` (sessions are counted asynchronously by the daemon)."""

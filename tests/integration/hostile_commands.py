@@ -247,12 +247,13 @@ def _boundary_mutations(base: Command) -> Iterator[Tuple[str, Mutation]]:
     for key, value in LOOKALIKES.items():
         yield "lookalike %r" % key, _set((key,), value)
     yield "duplicate instance key", _as_text(lambda text: text[:-1] + ', "instance": "OTHER"}')
-    yield "duplicate approve_restart key", _as_text(lambda text: text[:-1] + ', "approve_restart": false, '
-                                                                            '"approve_restart": true}')
+    yield "duplicate approve_restart key", _as_text(
+        lambda text: text[:-1] + ', "approve_restart": false, "approve_restart": true}')
     for value in [1e400, 2.0000000001, 10 ** 30, "1", True]:
         yield "severity %r" % (value,), _set(("severity",), value)
     yield "nesting 13 deep", _nested_reason(13)
     yield "64 KiB and one byte", _set(("reason",), "z" * 65536)
+
 
 def hostile_commands() -> List[Tuple[str, Any]]:
     """(label, command) pairs; the command is a dict, a list or JSON text."""

@@ -6,7 +6,7 @@
 
 The real openai client talks to it over TCP (``base_url=server.url``). Each POST
 /v1/chat/completions takes the next scripted answer (a completion, an HTTP error, or a hang that
-outlasts the client's timeout); when the script is empty the ``default`` answer is used. Every
+outlasts the client's timeout, or a raw body that is not a completion); when the script is empty the ``default`` answer is used. Every
 request is recorded (JSON body and headers) so tests can assert on the prompt that was sent.
 
     with OpenAIServer() as server:
@@ -36,6 +36,9 @@ class Answer:
     headers: Dict[str, str] = field(default_factory=dict)
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # Sent as is instead of a chat completion (a proxy's HTML page, a truncated or non-JSON body).
+    raw_body: Optional[bytes] = None
+    content_type: str = "application/json"
 
 
 def reply(content: str, prompt_tokens: int = 120, completion_tokens: int = 40) -> Answer:
@@ -46,6 +49,11 @@ def error(status: int, message: str = "scripted failure", retry_after_ms: Option
     """An OpenAI-style error body; Retry-After-Ms keeps the SDK's retry pause short."""
     headers = {"retry-after-ms": str(retry_after_ms)} if retry_after_ms is not None else {}
     return Answer(status=status, error_message=message, headers=headers)
+
+
+def raw(body: bytes, content_type: str = "text/html; charset=utf-8", status: int = 200) -> Answer:
+    """A reply that is not a chat completion: ``body`` under ``content_type`` (HTTP 200 by default)."""
+    return Answer(status=status, raw_body=body, content_type=content_type)
 
 
 def hang(seconds: float) -> Answer:
@@ -107,6 +115,8 @@ class OpenAIServer(object):
             answer = self._script.pop(0) if self._script else self.default
         if answer.hang_seconds:
             await asyncio.sleep(answer.hang_seconds)
+        if answer.raw_body is not None:
+            return web.Response(body=answer.raw_body, status=answer.status, headers={"Content-Type": answer.content_type})
         if answer.status != 200:
             document = {"error": {"message": answer.error_message, "type": "scripted", "code": str(answer.status)}}
             return web.json_response(document, status=answer.status, headers=answer.headers)

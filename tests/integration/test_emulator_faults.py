@@ -80,25 +80,29 @@ def test_small_gmheap_gives_heap_errors_until_fixed(emulator: EmulatorEnv) -> No
     assert emulator.metrics("HEAP")["iris_smh_allocation_errors_total"] == 0
 
 
-def test_sessions_beyond_maxserverconn_are_refused_until_raised(emulator: EmulatorEnv) -> None:
+def test_ecp_clients_beyond_maxserverconn_are_refused_until_raised(emulator: EmulatorEnv) -> None:
+    """[config] MaxServerConn is the ECP client limit (IRIS's meaning): user sessions are not counted against it."""
     install_dir = emulator.create("CONN")
     set_cpf(install_dir, "config", "MaxServerConn", "1")
     emulator.start("CONN")
-    with emulator.connect("CONN"), emulator.connect("CONN") as refused:
-        refused.settimeout(10)
-        assert refused.recv(1) == b""  # the instance closed the connection it could not take
-        metrics = emulator.wait_for("CONN", "iris_sessions_refused_total", 1)
-        assert metrics["iris_sessions_active"] == 1
+    with emulator.connect("CONN"), emulator.connect("CONN"), emulator.connect("CONN"):
+        assert emulator.wait_for("CONN", "iris_sessions_active", 3)["iris_sessions_active"] == 3  # users: no limit
+        with emulator.connect_ecp("CONN"), emulator.connect_ecp("CONN") as refused:
+            refused.settimeout(10)
+            assert refused.recv(1) == b""  # the instance closed the connection it could not take
+            metrics = emulator.wait_for("CONN", "iris_ecps_conn_refused_total", 1)
+            assert (metrics["iris_ecps_conn"], metrics["iris_ecps_conn_limit"], metrics["iris_sessions_active"]) == (1, 1, 3)
     alerts = alerts_since_last_start(emulator, "CONN")
     assert [entry.text for entry in alerts] == [
-        "Connection refused: maximum number of server connections (MaxServerConn=1) reached with 1 active sessions"]
+        "ECP connection from application server refused: this data server already serves MaxServerConn=1 ECP clients "
+        "(1 connected)"]
 
     set_cpf(install_dir, "config", "MaxServerConn", "2")
     restart(emulator, "CONN")
-    with emulator.connect("CONN"), emulator.connect("CONN"):
-        metrics = emulator.wait_for("CONN", "iris_sessions_active", 2)
-        assert metrics["iris_sessions_active"] == 2 and metrics["iris_sessions_refused_total"] == 0
-    assert alerts_since_last_start(emulator, "CONN") == []
+    with emulator.connect_ecp("CONN"), emulator.connect_ecp("CONN"):
+        metrics = emulator.wait_for("CONN", "iris_ecps_conn", 2)
+        assert (metrics["iris_ecps_conn"], metrics["iris_ecps_conn_max"], metrics["iris_ecps_conn_refused_total"]) == (2, 2, 0)
+        assert metrics["iris_sessions_active"] == 0
 
 
 def test_too_few_huge_pages_switch_to_small_pages_until_raised(emulator: EmulatorEnv) -> None:

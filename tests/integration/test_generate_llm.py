@@ -20,7 +20,7 @@ from typing import Any, Iterator, List, Tuple
 
 import pytest
 
-from openai_server import OpenAIServer, error, hang, reply
+from openai_server import OpenAIServer, error, hang, raw, reply
 
 from ansible_collections.irisops.iris.plugins.module_utils import iris_log
 from ansible_collections.irisops.iris.plugins.plugin_utils.errors import ExternalIntegrationError, ValidationError
@@ -48,13 +48,13 @@ def server() -> Iterator[OpenAIServer]:
 
 
 def run_llm(server: OpenAIServer, count: int = 6, categories: Any = "license", severity: Any = "2-3",
-            log: Any = None, **settings: Any) -> Tuple[List[iris_log.LogEntry], runner.RunOutcome]:
+            log: Any = None, output: Any = None, **settings: Any) -> Tuple[List[iris_log.LogEntry], runner.RunOutcome]:
     spec = engine.build_spec(categories, count=count, severity=severity, engine="llm", seed=1, start_time=START,
                              trace_id=TRACE_ID)
     options = dict(api_key=API_KEY, base_url=server.url, timeout=5.0, max_retries=2, max_attempts=3)
     options.update(settings)
     logger = build_logger("test", stream=log if log is not None else io.StringIO(), trace_id=TRACE_ID)
-    stream = io.StringIO()
+    stream = output if output is not None else io.StringIO()
     outcome = runner.run(spec, "log", stream, logger, 1000, START, llm.LLMSettings(**options))
     entries, malformed = iris_log.parse_text(stream.getvalue())
     assert malformed == []
@@ -247,3 +247,98 @@ def test_llm_count_is_bounded(server: OpenAIServer) -> None:
     with pytest.raises(ValidationError, match="count: engine=llm generates at most 1000"):
         run_llm(server, count=1001)
     assert server.requests == []
+
+
+# --- hostile replies (issue 17): nothing but printable messages.log lines, and no secret, is ever written ---
+
+HOSTILE_LINES = [
+    ("escape sequence", LMF.replace("LMF Error:", "\x1b[2J\x1b[31mLMF Error:") % (1, 42), "U+001B"),
+    ("NUL", LMF.replace("startup", "start\x00up") % (2, 42), "U+0000"),
+    # The CR case: a viewer shows the forged severity-3 entry over the real line.
+    ("embedded CR", (LMF % (3, 42)) + "\r01/17/99-23:59:09:001 (1) 3 [Generic.Event] license server forged", "U+000D"),
+    ("line separator", (LMF % (4, 42)).replace("license server", "license\u2028server"), "U+2028"),
+    ("paragraph separator", (LMF % (5, 42)).replace("license server", "license\u2029server"), "U+2029"),
+    ("next line (C1)", (LMF % (6, 42)).replace("license server", "license\x85server"), "U+0085"),
+    ("C1 CSI", (LMF % (7, 42)).replace("LMF", "\x9b31mLMF"), "U+009B"),
+    ("DEL", (LMF % (8, 42)) + "\x7f", "U+007F"),
+    ("tab", (LMF % (9, 42)).replace("Error:  ", "Error:\t"), "U+0009"),
+]
+
+
+@pytest.mark.parametrize("name, line, code", HOSTILE_LINES, ids=[case[0] for case in HOSTILE_LINES])
+def test_lines_with_control_or_separator_characters_are_rejected(server: OpenAIServer, name: str, line: str,
+                                                                 code: str) -> None:
+    server.script(reply("\n".join([line, LMF % (10, 42)])), reply(good_answer(1)))
+    output = io.StringIO()
+    entries, outcome = run_llm(server, count=2, output=output)
+    metrics = outcome.metrics["llm"]
+    assert (metrics["accepted_lines"], metrics["rejected_lines"], len(entries)) == (2, 1, 2)
+    rejected = metrics["rejected_examples"][0]
+    assert rejected["reason"].startswith("not one printable line: contains control character %s" % code)
+    assert rejected["line"].isprintable()  # reported escaped, never raw
+    written = output.getvalue()
+    assert written.endswith("\n") and written.count("\n") == 2
+    assert all(text.isprintable() for text in written[:-1].split("\n"))
+    assert all(entry.severity == 2 for entry in entries)
+
+
+def test_a_crlf_reply_is_not_a_control_character(server: OpenAIServer) -> None:
+    server.script(reply(good_answer(3).replace("\n", "\r\n") + "\r\n"))
+    entries, outcome = run_llm(server, count=3)
+    assert len(entries) == 3 and outcome.metrics["llm"]["rejected_lines"] == 0
+    assert all("\r" not in entry.text for entry in entries)
+
+
+def test_a_line_echoing_the_api_key_is_rejected_and_never_written(server: OpenAIServer) -> None:
+    echoed = (LMF % (1, 42)) + " (client key %s)" % API_KEY
+    secret_shaped = (CONNECT % (2, 42)) + " password=hunter2hunter2"
+    server.script(reply("\n".join([echoed, secret_shaped, LMF % (3, 42)])), reply(good_answer(1)))
+    output, log = io.StringIO(), io.StringIO()
+    entries, outcome = run_llm(server, count=2, output=output, log=log)
+    metrics = outcome.metrics["llm"]
+    assert (len(entries), metrics["accepted_lines"], metrics["rejected_lines"]) == (2, 2, 2)
+    assert [item["reason"] for item in metrics["rejected_examples"]] == [
+        "carries a secret (the API key or a value the redaction rules hide); never written"] * 2
+    for text in (output.getvalue(), json.dumps(outcome.messages), json.dumps(outcome.metrics), log.getvalue()):
+        assert API_KEY not in text and "hunter2hunter2" not in text
+
+
+@pytest.mark.parametrize("body, content_type", [
+    (b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html; charset=utf-8"),
+    (b"upstream connect error or disconnect/reset before headers", "text/plain"),
+    (b"{\"choices\": [", "application/json"),  # cut-off JSON under a JSON content type
+], ids=["html", "plain-text", "broken-json"])
+def test_a_200_reply_that_is_not_json_falls_back_naming_what_came_back(
+        server: OpenAIServer, body: bytes, content_type: str) -> None:
+    server.script(raw(body, content_type), raw(body, content_type))
+    log = io.StringIO()
+    entries, outcome = run_llm(server, count=3, max_attempts=2, log=log)
+    metrics = outcome.metrics["llm"]
+    assert len(entries) == 3 and metrics["fallback_messages"] == 3 and metrics["failed_calls"] == 2
+    error_text = metrics["errors"][0]
+    assert error_text.startswith("the server answered HTTP 200 with content type %r" % content_type)
+    assert repr(body[:20].decode())[1:-1] in error_text and "Expecting value" not in error_text
+    assert "llm_call_failed" in log.getvalue() and "llm_fallback" in log.getvalue()
+
+
+def test_a_non_json_reply_with_fallback_fail_raises_naming_it_redacted(server: OpenAIServer) -> None:
+    body = ("<html>proxy error for key %s</html>" % API_KEY).encode()
+    server.script(raw(body), raw(body))
+    with pytest.raises(ExternalIntegrationError) as raised:
+        run_llm(server, count=1, fallback="fail", max_attempts=2)
+    message = str(raised.value)
+    assert "HTTP 200 with content type 'text/html; charset=utf-8'" in message and "<html>proxy error" in message
+    assert API_KEY not in message and "fallback=fail" in message
+
+
+def test_logs_carry_what_the_seed_names_latency_validation_and_format_match_rate(server: OpenAIServer) -> None:
+    """T031: log LLM calls, validation results and generation metrics (latency, format match rate)."""
+    server.script(reply("\n".join([LMF % (1, 42), "not a log line", LMF % (2, 42), CONNECT % (3, 43)])))
+    log = io.StringIO()
+    run_llm(server, count=3, log=log)
+    events = {event["event"]: event for event in map(json.loads, log.getvalue().splitlines())}
+    assert events["llm_call"]["latency_ms"] >= 0 and events["llm_call"]["model"] == "gpt-4o"
+    checked = events["llm_lines_checked"]
+    assert (checked["accepted"], checked["rejected"], checked["format_match_rate"]) == (3, 1, 0.75)
+    done = events["messages_generated"]
+    assert done["validity_rate"] == 0.75 and done["latency_ms_p95"] is not None and done["trace_id"] == TRACE_ID

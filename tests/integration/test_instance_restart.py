@@ -138,7 +138,7 @@ def test_hung_stop_fails_and_never_starts(emu: EmulatorEnv) -> None:
         result = restart(emu, stop_timeout=2)
         assert result["failed"] and result["changed"]
         assert "is not down 2s after 'iris stop IRIS1 quietly'" in result["msg"] and "not started again" in result["msg"]
-        assert result["tool_result"]["status"] == "partial"
+        assert result["tool_result"]["status"] == "failure"  # a hung stop needs an operator: not a partial success
         assert "start" not in result["timings"] and result["health"] == []
         # The emulator's own view: still the old daemon, stuck in its shutdown, and no start was attempted.
         stuck = emu.instance("IRIS1")

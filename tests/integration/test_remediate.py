@@ -131,21 +131,21 @@ def log_since_last_start(emulator: EmulatorEnv, name: str) -> str:
     return text.rsplit("Shutdown of InterSystems IRIS complete", 1)[-1]
 
 
-def open_sessions(emulator: EmulatorEnv, name: str, count: int) -> None:
-    """Open and close ``count`` user sessions at once (the one past MaxServerConn is refused and logged)."""
-    sessions = [emulator.connect(name) for unused in range(count)]
-    time.sleep(0.3)  # the daemon counts sessions asynchronously
-    for session in sessions:
-        session.close()
-    emulator.wait_for(name, "iris_sessions_active", 0)
+def connect_ecp_clients(emulator: EmulatorEnv, name: str, count: int) -> None:
+    """Connect and disconnect ``count`` ECP application servers at once (those past MaxServerConn are refused)."""
+    clients = [emulator.connect_ecp(name) for unused in range(count)]
+    time.sleep(0.3)  # the daemon classifies connections asynchronously
+    for client in clients:
+        client.close()
+    emulator.wait_for(name, "iris_ecps_conn", 0)
 
 
 # example -> (how to bring the fault about, what shows it in messages.log)
 FAULT_EXAMPLES = {
     "fault-locksiz-too-small": ({"cpf": ("config", "locksiz", "1048576")}, "LOCK TABLE FULL"),
     "fault-hugepages-too-low": ({"nr_hugepages": 1}, "Switching to small pages"),
-    "fault-maxserverconn-exhausted": ({"cpf": ("config", "MaxServerConn", "1"), "sessions": 3},
-                                      "maximum number of server connections"),
+    "fault-maxserverconn-exhausted": ({"cpf": ("config", "MaxServerConn", "1"), "ecp_clients": 3},
+                                      "ECP connection from application server refused"),
 }
 
 
@@ -156,14 +156,14 @@ def test_each_fault_example_fixes_its_emulator_fault(name: str, emulator: Emulat
     if "cpf" in fault:
         set_cpf(install_dir, *fault["cpf"])
     emulator.start("IRIS")
-    open_sessions(emulator, "IRIS", int(fault.get("sessions", 0)))
+    connect_ecp_clients(emulator, "IRIS", int(fault.get("ecp_clients", 0)))
     time.sleep(0.3)
     assert signal in log_since_last_start(emulator, "IRIS"), "the fault never showed"
 
     run = remediation.run(example(name), "-e", "approve_restart=true")
     assert run.returncode == 0, run.stdout + run.stderr
     assert remediation.only_trace().overall_status.value == "success"
-    open_sessions(emulator, "IRIS", int(fault.get("sessions", 0)))
+    connect_ecp_clients(emulator, "IRIS", int(fault.get("ecp_clients", 0)))
     time.sleep(0.5)  # five fault intervals
     assert "Shutdown of InterSystems IRIS complete" in emulator.messages_log("IRIS")
     assert signal not in log_since_last_start(emulator, "IRIS")

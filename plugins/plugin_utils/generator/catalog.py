@@ -15,8 +15,9 @@ Fields in ``{braces}`` come from the session (profile values, PIDs, journal file
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Mapping, MutableMapping, Tuple
+from typing import Callable, Dict, List, Mapping, MutableMapping, Optional, Tuple
 
 from ansible_collections.irisops.iris.plugins.module_utils import iris_log
 from ansible_collections.irisops.iris.plugins.plugin_utils.generator.session import Session
@@ -45,7 +46,7 @@ class Template:
 
 
 def _ints(low: int, high: int) -> ValueFn:
-    return lambda session, _values: str(session.rng.randint(low, high))
+    return lambda session, _values: str(session.draw(low, high))
 
 
 def _choice(*options: str) -> ValueFn:
@@ -61,7 +62,7 @@ def _user_pid(session: Session, _values: MutableMapping[str, str]) -> str:
 
 
 def _job_id(session: Session, _values: MutableMapping[str, str]) -> str:
-    return "%08x" % (0x00020000 + session.rng.randint(1, 0x3ff))
+    return "%08x" % (0x00020000 + session.draw(1, 0x3ff))
 
 
 def _journal_file(session: Session, _values: MutableMapping[str, str]) -> str:
@@ -79,13 +80,12 @@ def _db_dir(session: Session, values: MutableMapping[str, str]) -> str:
 
 
 def _license_use(session: Session, values: MutableMapping[str, str]) -> str:
-    units = session.rng.choice((5, 8, 25, 100, 200))
-    values["units"] = str(units)
-    return str(units - session.rng.randint(0, max(1, units // 10)))
+    units = session.profile.license_units
+    return str(units - session.draw(0, max(1, units // 10)))
 
 
 def _lock_demand(session: Session, values: MutableMapping[str, str]) -> str:
-    return str(session.profile.locksiz + session.rng.randint(1, 64) * 1024)
+    return str(session.profile.locksiz + session.draw(1, 64) * 1024)
 
 
 def _counter(name: str, start: Tuple[int, int], step: Tuple[int, int], maximum: int) -> ValueFn:
@@ -101,13 +101,7 @@ def _heap_kb(session: Session, values: MutableMapping[str, str]) -> str:
 
 
 def _heap_request_kb(session: Session, values: MutableMapping[str, str]) -> str:
-    return str(session.rng.randint(64, 4096))
-
-
-def _max_server_conn(session: Session, values: MutableMapping[str, str]) -> str:
-    limit = session.rng.choice((1, 2, 4, 8))
-    values["sessions"] = str(limit)
-    return str(limit)
+    return str(session.draw(64, 4096))
 
 
 COMMON_PARAMS: Dict[str, ValueFn] = {
@@ -120,6 +114,9 @@ COMMON_PARAMS: Dict[str, ValueFn] = {
 }
 
 C = MessageCategory
+# The emulator's line for an ECP application server refused at [config] MaxServerConn (no captured line exists).
+ECP_CLIENT_REFUSED = ("ECP connection from application server refused: this data server already serves "
+                      "MaxServerConn={max_server_conn} ECP clients ({max_server_conn} connected)")
 TEMPLATES: Tuple[Template, ...] = (
     # --- startup / shutdown -----------------------------------------------------------------
     Template("startup.banner", C.STARTUP, "Generic.Event", 0, "",
@@ -194,10 +191,9 @@ TEMPLATES: Tuple[Template, ...] = (
              "Global buffer setting requires attention.  Auto-selected 25% of total memory.",
              "real text of 'iris start' console output (unattributed zh article); its severity in messages.log "
              "is inferred from the '1 alert(s) during startup' that follows it"),
-    Template("config.max_server_conn", C.CONFIG, "Generic.Event", 2,
-             "Connection refused: maximum number of server connections (MaxServerConn={limit}) reached with "
-             "{sessions} active sessions", "emulator (the MaxServerConn fault the remediation loop fixes)",
-             process="superserver", params={"limit": _max_server_conn}),
+    Template("config.max_server_conn", C.CONFIG, "Generic.Event", 2, ECP_CLIENT_REFUSED,
+             "emulator (the MaxServerConn fault the remediation loop fixes: MaxServerConn is the ECP client limit)",
+             process="superserver"),
     Template("config.data_directory_failure", C.CONFIG, "Utility.Event", 3,
              "Error while moving data directories ERROR #5001: Cannot create target: {data_dir}config/",
              "real: startup-failure-moving-data-directories.log", weight=0.3),
@@ -218,7 +214,7 @@ TEMPLATES: Tuple[Template, ...] = (
              "this product or key.", "real: malformed/timestamp-and-pid-stripped.log (timestamp and pid restored by us)",
              process="license", weight=0.5),
     Template("license.units_low", C.LICENSE, "Generic.Event", 1,
-             "License units in use: {used} of {units}; new logins will fail when all units are consumed",
+             "License units in use: {used} of {license_units}; new logins will fail when all units are consumed",
              "docs: license unit consumption ($SYSTEM.License.LUConsumed); no captured line",
              params={"used": _license_use}),
     Template("license.limit_exceeded", C.LICENSE, "Generic.Event", 2,
@@ -248,10 +244,9 @@ TEMPLATES: Tuple[Template, ...] = (
              weight=0.3),
     # --- lock table -------------------------------------------------------------------------
     Template("lock.escalation", C.LOCK, "Generic.Event", 0,
-             "Lock escalation: process {pid} escalated to a table lock on {table} after {threshold} row locks",
+             "Lock escalation: process {pid} escalated to a table lock on {table} after {lock_threshold} row locks",
              "docs: LockThreshold (default 1000) lock escalation; no captured line", process=USER_PROCESS,
-             params={"table": _choice("SQLUser.Orders", "Sample.Person", "HS_Local.Encounter", "Ens.MessageHeader"),
-                     "threshold": _choice("1000", "1000", "5000")}),
+             params={"table": _choice("SQLUser.Orders", "Sample.Person", "HS_Local.Encounter", "Ens.MessageHeader")}),
     Template("lock.filling", C.LOCK, "Generic.Event", 1,
              "Lock table is {percent}% full ({used} of locksiz={locksiz} bytes in use)",
              "docs: lock table bounded by locksiz/gmheap; no captured line; the fill level only grows until it resets",
@@ -306,9 +301,9 @@ TEMPLATES: Tuple[Template, ...] = (
              "Mirror {mirror_name}: lost contact with the arbiter; automatic failover needs the backup to stay connected",
              "docs: Mirroring chapter (arbiter); no captured line", process="mirror"),
     Template("mirror.backup_lost", C.MIRROR, "Generic.Event", 2,
-             "Mirror {mirror_name}: backup {mirror_peer} did not respond within the QoS timeout ({qos}ms); "
+             "Mirror {mirror_name}: backup {mirror_peer} did not respond within the QoS timeout ({mirror_qos_ms}ms); "
              "continuing without it", "docs: QOSTimeout (default 8000ms) in [Mirrors]; no captured line",
-             process="mirror", params={"qos": _choice("8000", "8000", "4000")}),
+             process="mirror"),
     Template("mirror.journal_behind", C.MIRROR, "Generic.Event", 1,
              "Mirror {mirror_name}: async member {mirror_peer} is {files} journal files behind the primary",
              "docs: Mirror Monitor (databases caught up on backup and async members); no captured line",
@@ -323,40 +318,23 @@ TEMPLATES: Tuple[Template, ...] = (
              "docs: [ECPServers] Name=Address,Port; no captured line", process="ecp"),
     Template("network.ecp_lost", C.NETWORK, "Generic.Event", 1,
              "ECP connection to data server {ecp_server} ({ecp_address}:{superserver_port}) lost; reconnecting every "
-             "{interval} seconds for up to {duration} seconds",
+             "{ecp_reconnect_interval} seconds for up to {ecp_reconnect_duration} seconds",
              "docs: [ECP] ClientReconnectInterval (5 s) / ClientReconnectDuration (1200 s); no captured line",
-             process="ecp", params={"interval": _choice("5", "5", "10"), "duration": _choice("1200", "1200", "600")}),
+             process="ecp"),
     Template("network.ecp_trouble", C.NETWORK, "Generic.Event", 2,
-             "ECP data server {ecp_server} has not responded for {seconds} seconds; connection is in trouble state",
-             "docs: [ECP] ServerTroubleDuration (default 60 s); no captured line", process="ecp",
-             params={"seconds": _choice("60", "60", "120")}),
+             "ECP data server {ecp_server} has not responded for {ecp_trouble_seconds} seconds; connection is in "
+             "trouble state", "docs: [ECP] ServerTroubleDuration (default 60 s); no captured line", process="ecp"),
     Template("network.ecp_failed", C.NETWORK, "Generic.Event", 3,
-             "ECP connection to data server {ecp_server} not restored within {duration} seconds; outstanding "
-             "requests failed", "docs: [ECP] ClientReconnectDuration; no captured line", process="ecp",
-             params={"duration": _choice("1200", "1200", "600")}, weight=0.3),
+             "ECP connection to data server {ecp_server} not restored within {ecp_reconnect_duration} seconds; "
+             "outstanding requests failed", "docs: [ECP] ClientReconnectDuration; no captured line", process="ecp",
+             weight=0.3),
     Template("network.license_server_unreachable", C.NETWORK, "Utility.Event", 2,
              "LMF error:  Could not connect to license server ({license_server},{license_port}).",
              "real: alerts-large-pages-journal-license.log", process="license", weight=0.5),
-    Template("network.connections_refused", C.NETWORK, "Generic.Event", 2,
-             "Connection refused: maximum number of server connections (MaxServerConn={limit}) reached with "
-             "{sessions} active sessions", "emulator (the MaxServerConn fault the remediation loop fixes)",
-             process="superserver", params={"limit": _max_server_conn}),
+    Template("network.ecp_clients_refused", C.NETWORK, "Generic.Event", 2, ECP_CLIENT_REFUSED,
+             "emulator (the MaxServerConn fault the remediation loop fixes: MaxServerConn is the ECP client limit)",
+             process="superserver"),
 )
-
-
-class RenderValues(Dict[str, str]):
-    """``str.format_map`` mapping of a line's dynamic fields: template params first, then the common ones."""
-
-    def __init__(self, session: Session, params: Mapping[str, ValueFn]) -> None:
-        super().__init__()
-        self._session = session
-        self._params = params
-
-    def __missing__(self, key: str) -> str:
-        function = self._params.get(key) or COMMON_PARAMS[key]
-        value = function(self._session, self)
-        self[key] = value
-        return value
 
 
 class _ProfileOnly(Dict[str, str]):
@@ -375,30 +353,64 @@ class Renderer(object):
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        # Every rendered line is valid by construction (check_catalog proves each template; params are digits,
+        # fixed choices and these fields), so writers need not validate each line again: check the fields once.
+        for name, value in session.fields.items():
+            reason = iris_log.unprintable_reason(value)
+            if reason:
+                raise ValueError("%s: %s" % (name, reason))
         # Braces inside profile values must not be read as fields in the second pass.
         self._profile = _ProfileOnly((key, value.replace("{", "{{").replace("}", "}}"))
                                      for key, value in session.fields.items())
-        self._prepared: Dict[str, Tuple[str, Tuple[str, ...], bool]] = {}
+        self._prepared: Dict[str, Prepared] = {}
 
-    def _prepare(self, template: Template) -> Tuple[str, Tuple[str, ...], bool]:
+    def _prepare(self, template: Template) -> "Prepared":
         text = template.text.format_map(self._profile)
         continuation = tuple(line.format_map(self._profile) for line in template.continuation)
-        dynamic = "{" in text or any("{" in line for line in continuation)
-        if not dynamic:  # undo the escaping: these lines are final
-            text = text.replace("{{", "{").replace("}}", "}")
-            continuation = tuple(line.replace("{{", "{").replace("}}", "}") for line in continuation)
-        prepared = self._prepared[template.key] = (text, continuation, dynamic)
+        if "{" in text or any("{" in line for line in continuation):
+            prepared: Prepared = (text, continuation, (_compile(text),) + tuple(_compile(line) for line in continuation))
+        else:  # undo the escaping: these lines are final
+            prepared = (text.replace("{{", "{").replace("}}", "}"),
+                        tuple(line.replace("{{", "{").replace("}}", "}") for line in continuation), None)
+        self._prepared[template.key] = prepared
         return prepared
 
     def render(self, template: Template, pid: int) -> Tuple[str, Tuple[str, ...]]:
         """The template's text and continuation lines with every field filled (``{pid}``: the writer's PID)."""
-        prepared = self._prepared.get(template.key) or self._prepare(template)
-        text, continuation, dynamic = prepared
-        if not dynamic:
+        text, continuation, compiled = self._prepared.get(template.key) or self._prepare(template)
+        if compiled is None:
             return text, continuation
-        values = RenderValues(self.session, template.params)
-        values["pid"] = str(pid)
-        return text.format_map(values), tuple(line.format_map(values) for line in continuation)
+        # Fields are filled left to right, each once per line: a value may also fill a companion (db_dir: sfn).
+        values: Dict[str, str] = {"pid": str(pid)}
+        params, session = template.params, self.session
+        lines = []
+        for parts in compiled:
+            pieces = []
+            for literal, name in parts:
+                pieces.append(literal)
+                if name is not None:
+                    value = values.get(name)
+                    if value is None:
+                        value = values[name] = (params.get(name) or COMMON_PARAMS[name])(session, values)
+                    pieces.append(value)
+            lines.append("".join(pieces))
+        return lines[0], tuple(lines[1:])
+
+
+# A template line after the profile pass: literal text and the dynamic field after it (None at the end).
+CompiledLine = Tuple[Tuple[str, Optional[str]], ...]
+# Per template: text, continuation and, when fields are left, each line compiled (None: the lines are final).
+Prepared = Tuple[str, Tuple[str, ...], Optional[Tuple[CompiledLine, ...]]]
+
+
+def _compile(line: str) -> CompiledLine:
+    """``"a {x} b"`` -> ``(("a ", "x"), (" b", None))``, parsed once per template and session (not per line)."""
+    parts = []
+    for literal, name, spec, conversion in string.Formatter().parse(line):
+        if spec or conversion:
+            raise ValueError("template field {%s} has a format spec or conversion; fields are plain names" % name)
+        parts.append((literal, name or None))
+    return tuple(parts)
 
 
 def by_key() -> Dict[str, Template]:

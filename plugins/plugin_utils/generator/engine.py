@@ -191,27 +191,29 @@ class TemplateEngine(object):
         session = self.session
         pid = session.new_pid() if template.process == catalog.USER_PROCESS else session.pid(template.process)
         text, continuation = self.renderer.render(template, pid)
-        return iris_log.LogEntry(timestamp, pid, template.severity, template.tag, text, continuation)
+        return iris_log.LogEntry.build(timestamp, pid, template.severity, template.tag, text, continuation)
 
     def entries(self, count: int) -> Iterator[iris_log.LogEntry]:
         """``count`` entries in time order: single lines at the session's rate, episodes at their own pace."""
-        rng = self.session.rng
-        total_weight = self._cumulative_weights[-1] if self._cumulative_weights else 0.0
+        session = self.session
+        # Bound once: this loop runs per line, and attribute lookups were a visible share of its cost.
+        random, tick, entry = session.rng.random, session.tick, self.entry
+        templates, weights, episodes, chance = self.templates, self._cumulative_weights, self.episodes, self.episode_chance
+        total_weight = weights[-1] if weights else 0.0
         produced = 0
         while produced < count:
-            if self.episodes and rng.random() < self.episode_chance:
-                unused_scenario, episode = rng.choice(self.episodes)
+            if episodes and random() < chance:
+                unused_scenario, episode = session.rng.choice(episodes)
                 first = True
                 for step in episode[:count - produced]:
-                    timestamp = self.session.tick() if first else self.session.advance(step.min_delay_ms, step.max_delay_ms)
+                    timestamp = tick() if first else session.advance(step.min_delay_ms, step.max_delay_ms)
                     first = False
                     if step.restart:
-                        self.session.restart()
-                    yield self.entry(step.template, timestamp)
+                        session.restart()
+                    yield entry(step.template, timestamp)
                     produced += 1
                 continue
-            template = self.templates[bisect.bisect(self._cumulative_weights, rng.random() * total_weight)]
-            yield self.entry(template, self.session.tick())
+            yield entry(templates[bisect.bisect(weights, random() * total_weight)], tick())
             produced += 1
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
 import openai
+from openai.types.chat import ChatCompletion
 
 from ansible_collections.irisops.iris.plugins.module_utils import iris_log
 from ansible_collections.irisops.iris.plugins.plugin_utils.errors import ExternalIntegrationError, ValidationError
@@ -40,6 +41,8 @@ MAX_LINES_PER_CALL = 25
 MAX_LLM_COUNT = 1000
 EXAMPLES_PER_CATEGORY = 6
 MIN_REAL_EXAMPLES = 3
+# How much of a reply that is not a chat completion the error shows.
+BODY_PREVIEW_BYTES = 80
 SAMPLES_DIR = Path(__file__).resolve().parents[3] / "log_samples" / "messages"
 
 CATEGORY_TOPICS: Dict[MessageCategory, str] = {
@@ -108,6 +111,13 @@ def resolve_api_key(option: Optional[str], base_url: Optional[str], environ: Opt
     # Worded so that redaction (which hides the word after "api_key:") leaves the message readable.
     raise ValidationError("engine=llm needs an API key: pass the api_key option (keep it in Ansible Vault) or set %s "
                           "on the controller" % API_KEY_ENV, [("api_key", "missing")])
+
+
+@lru_cache(maxsize=4)
+def shared_client(api_key: str, base_url: Optional[str], timeout: float, max_retries: int) -> openai.OpenAI:
+    """One client per process and settings: building one loads the CA bundle into a new TLS context (tens of
+    milliseconds, more than the rest of a request), and a kept client reuses its connections."""
+    return openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
 
 
 class Scrubber(object):
@@ -216,15 +226,15 @@ class LLMBackend(object):
             raise ValidationError("count: engine=llm generates at most %d messages per run, got %d"
                                   % (MAX_LLM_COUNT, spec.request.count), [("count", "too large for engine=llm")])
         quotas = _split(spec.request.count, spec.categories)
-        with openai.OpenAI(api_key=self.settings.api_key, base_url=self.settings.base_url,
-                           timeout=self.settings.timeout, max_retries=self.settings.max_retries) as client:
-            for category, quota in quotas:
-                produced = 0
-                for entry in self._category(client, category, quota, spec.severities, session):
-                    produced += 1
-                    yield entry
-                if produced < quota:
-                    yield from self._fallback(category, quota - produced, spec.severities, session)
+        settings = self.settings
+        client = shared_client(settings.api_key, settings.base_url, settings.timeout, settings.max_retries)
+        for category, quota in quotas:
+            produced = 0
+            for entry in self._category(client, category, quota, spec.severities, session):
+                produced += 1
+                yield entry
+            if produced < quota:
+                yield from self._fallback(category, quota - produced, spec.severities, session)
 
     def _category(self, client: openai.OpenAI, category: MessageCategory, quota: int, severities: frozenset[int],
                   session: Session) -> Iterator[iris_log.LogEntry]:
@@ -235,33 +245,41 @@ class LLMBackend(object):
             answer = self._ask(client, category, min(remaining, MAX_LINES_PER_CALL), severities, session, attempt)
             if answer is None:
                 continue
-            accepted, rejected = validation.check_response(answer, category, severities)
+            accepted, rejected = validation.check_response(answer, category, severities, self._scrub)
             accepted = accepted[:remaining]
             self.metrics.accepted_lines += len(accepted)
             self.metrics.rejected_lines += len(rejected)
             for item in rejected[:max(0, 5 - len(self.metrics.rejected_examples))]:
-                self.metrics.rejected_examples.append({"line": self._scrub(item.line[:200]), "reason": item.reason})
+                self.metrics.rejected_examples.append({"line": iris_log.printable(self._scrub(item.line[:200])),
+                                                       "reason": item.reason})
+            checked = len(accepted) + len(rejected)
             self.logger.info("llm_lines_checked", category=category.value, attempt=attempt, accepted=len(accepted),
-                             rejected=len(rejected))
+                             rejected=len(rejected), format_match_rate=round(len(accepted) / checked, 3) if checked else None,
+                             reasons=sorted({item.reason.split(":", 1)[0] for item in rejected}))
             for entry in accepted:
                 remaining -= 1
                 yield self._normalise(entry, session)
 
     def _ask(self, client: openai.OpenAI, category: MessageCategory, count: int, severities: frozenset[int],
              session: Session, attempt: int) -> Optional[str]:
-        """One chat completion; None when the call failed (after the SDK's own retries)."""
+        """One chat completion; None when the call failed (after the SDK's own retries) or the reply is not one."""
         messages = build_messages(category, count, severities, session)
         started = time.monotonic()
         self.metrics.calls += 1
         try:
-            response = client.chat.completions.create(model=self.settings.model, messages=messages,  # type: ignore[arg-type]
-                                                      temperature=self.settings.temperature)
+            raw = client.chat.completions.with_raw_response.create(
+                model=self.settings.model, messages=messages, temperature=self.settings.temperature)  # type: ignore[arg-type]
         except openai.OpenAIError as exc:
-            self.metrics.failed_calls += 1
-            message = self._scrub("%s: %s" % (type(exc).__name__, exc))
-            self.metrics.errors.append(message)
-            self.logger.warning("llm_call_failed", category=category.value, attempt=attempt, error=message,
-                                latency_ms=round((time.monotonic() - started) * 1000, 1))
+            self._call_failed(category, attempt, started, "%s: %s" % (type(exc).__name__, exc))
+            return None
+        try:
+            response: object = raw.parse()
+        except ValueError:  # a JSON content type over a body that is not JSON
+            response = None
+        if not isinstance(response, ChatCompletion):  # the SDK hands back the text of a non-JSON reply
+            body = raw.http_response
+            self._call_failed(category, attempt, started, not_a_completion(
+                body.status_code, body.headers.get("content-type", ""), body.content))
             return None
         latency_ms = (time.monotonic() - started) * 1000
         self.metrics.latencies_ms.append(latency_ms)
@@ -275,6 +293,13 @@ class LLMBackend(object):
         choices = response.choices or []
         return (choices[0].message.content or "") if choices else ""
 
+    def _call_failed(self, category: MessageCategory, attempt: int, started: float, error: str) -> None:
+        self.metrics.failed_calls += 1
+        message = iris_log.printable(self._scrub(error))
+        self.metrics.errors.append(message)
+        self.logger.warning("llm_call_failed", category=category.value, attempt=attempt, error=message,
+                            latency_ms=round((time.monotonic() - started) * 1000, 1))
+
     @staticmethod
     def _normalise(entry: iris_log.LogEntry, session: Session) -> iris_log.LogEntry:
         """Our clock, our PIDs (one per PID the model used) and our journal files; the model's severity, tag, text.
@@ -285,8 +310,9 @@ class LLMBackend(object):
         continuation = entry.continuation
         if continuation:  # validation keeps only a journal switch's "Journaling switched to:" line
             continuation = ("Journaling switched to: %s" % session.journal_file(switch=True),)
-        return iris_log.LogEntry(timestamp, session.pid("llm:%d" % entry.pid), entry.severity,
-                                 entry.category, entry.text, continuation)
+        # make_entry validates every field: what the writer renders without checking again.
+        return iris_log.make_entry(timestamp, session.pid("llm:%d" % entry.pid), entry.severity,
+                                   entry.category, entry.text, continuation)
 
     def _fallback(self, category: MessageCategory, missing: int, severities: frozenset[int],
                   session: Session) -> Iterator[iris_log.LogEntry]:
@@ -305,6 +331,13 @@ class LLMBackend(object):
         self.metrics.fallback_messages += missing
         self.logger.warning("llm_fallback", category=category.value, missing=missing, reason=summary)
         yield from engine.entries(missing)
+
+
+def not_a_completion(status: int, content_type: str, body: bytes) -> str:
+    """What came back instead of a chat completion: status, content type and the first bytes (scrubbed by the caller)."""
+    head = body[:BODY_PREVIEW_BYTES].decode("utf-8", errors="replace")
+    return "the server answered HTTP %d with content type %r and a body that is not a chat completion JSON " \
+           "(%d bytes, starting %r)" % (status, content_type or "(none)", len(body), head)
 
 
 def _percentile(ordered: List[float], fraction: float) -> float:

@@ -19,6 +19,7 @@ from ansible_collections.irisops.iris.plugins.module_utils import iris_log
 from ansible_collections.irisops.iris.plugins.plugin_utils.models import IRISMessage
 
 FORMATS = ("json", "ndjson", "log")
+BATCH_LINES = 256
 
 
 @dataclass
@@ -34,32 +35,53 @@ def message_dict(entry: iris_log.LogEntry, instance: Optional[str], trace_id: st
 
 
 def write_entries(entries: Iterable[iris_log.LogEntry], output: str, stream: TextIO, instance: Optional[str],
-                  trace_id: str, keep: int) -> WriteSummary:
-    """Write ``entries`` to ``stream`` in ``output`` format; return the count, the first ``keep`` messages, sha1."""
+                  trace_id: str, keep: int, validated: bool = False) -> WriteSummary:
+    """Write ``entries`` to ``stream`` in ``output`` format; return the count, the first ``keep`` messages, sha1.
+
+    ``validated``: the entries were checked when they were built (the engines' entries are), so ``log`` lines
+    are rendered without checking every field again; otherwise each is validated by iris_log.format_entry.
+    """
     if output not in FORMATS:
         raise ValueError("output: must be one of %s, got %r" % (", ".join(FORMATS), output))
+    render = iris_log.render_entry if validated else iris_log.format_entry
     summary = WriteSummary()
     digest = hashlib.sha1()
+    batch: List[str] = []  # written and hashed every BATCH_LINES lines: fewer calls, memory stays constant
+    if output == "log":
+        for entry in entries:
+            if summary.count < keep:
+                summary.messages.append(message_dict(entry, instance, trace_id))
+            batch.append(render(entry))
+            summary.count += 1
+            if len(batch) >= BATCH_LINES:
+                _flush(stream, digest, batch, "\n")
+        _flush(stream, digest, batch, "\n")
+        summary.sha1 = digest.hexdigest()
+        return summary
     if output == "json":
-        digest.update(_write(stream, "["))
+        batch.append("[")
     for entry in entries:
-        message = message_dict(entry, instance, trace_id) if output != "log" or summary.count < keep else None
-        if output == "log":
-            chunk = iris_log.format_entry(entry) + "\n"
-        elif output == "ndjson":
-            chunk = json.dumps(message, sort_keys=True) + "\n"
+        message = message_dict(entry, instance, trace_id)
+        if output == "ndjson":
+            batch.append(json.dumps(message, sort_keys=True) + "\n")
         else:
-            chunk = ("," if summary.count else "") + "\n" + json.dumps(message, sort_keys=True)
-        digest.update(_write(stream, chunk))
-        if message is not None and summary.count < keep:
+            batch.append(("," if summary.count else "") + "\n" + json.dumps(message, sort_keys=True))
+        if summary.count < keep:
             summary.messages.append(message)
         summary.count += 1
+        if len(batch) >= BATCH_LINES:
+            _flush(stream, digest, batch)
     if output == "json":
-        digest.update(_write(stream, "\n]\n"))
+        batch.append("\n]\n")
+    _flush(stream, digest, batch)
     summary.sha1 = digest.hexdigest()
     return summary
 
 
-def _write(stream: TextIO, chunk: str) -> bytes:
-    stream.write(chunk)
-    return chunk.encode("utf-8")
+def _flush(stream: TextIO, digest: Any, batch: List[str], line_end: str = "") -> None:
+    """Write and hash the batch (each item followed by ``line_end``) and empty it."""
+    if batch:
+        chunk = line_end.join(batch) + line_end
+        stream.write(chunk)
+        digest.update(chunk.encode("utf-8"))
+        batch.clear()

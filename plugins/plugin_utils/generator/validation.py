@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Dict, List, Tuple
+from functools import lru_cache
+from typing import Callable, Dict, List, Tuple
 
 from ansible_collections.irisops.iris.plugins.module_utils import iris_log
 from ansible_collections.irisops.iris.plugins.plugin_utils.generator import catalog
 from ansible_collections.irisops.iris.plugins.plugin_utils.models import MessageCategory
+from ansible_collections.irisops.iris.plugins.plugin_utils.redaction import redact_text
 
 # Tags any subsystem writes with (the samples show both for every kind of event).
 GENERIC_TAGS = frozenset({"Generic.Event", "Utility.Event"})
@@ -47,6 +49,7 @@ class Rejected:
     reason: str
 
 
+@lru_cache(maxsize=None)
 def allowed_tags(category: MessageCategory) -> frozenset[str]:
     return GENERIC_TAGS | catalog.tags_for(category)
 
@@ -84,15 +87,37 @@ def split_continuation(entry: iris_log.LogEntry) -> Tuple[iris_log.LogEntry, Lis
                              entry.continuation[:keep]), rejected
 
 
-def check_response(text: str, category: MessageCategory,
-                   severities: frozenset[int]) -> Tuple[List[iris_log.LogEntry], List[Rejected]]:
-    """Split a model's answer into accepted entries and rejected lines (blank lines are ignored)."""
+def line_fault(line: str, scrub: Callable[[str], str]) -> str:
+    """Why a raw answer line may not be written at all ('' when it may): control characters, a secret, a fence.
+
+    ``scrub`` hides secrets (the API key, anything the redaction rules know); a line it would change carries
+    one, and an accepted line is written verbatim to the output and the instance's log.
+    """
+    reason = iris_log.unprintable_reason(line)
+    if reason:
+        return "not one printable line: %s" % reason
+    if scrub(line) != line:
+        return "carries a secret (the API key or a value the redaction rules hide); never written"
+    if CODE_FENCE.match(line):
+        return "markdown code fence"
+    return ""
+
+
+def check_response(text: str, category: MessageCategory, severities: frozenset[int],
+                   scrub: Callable[[str], str] = redact_text) -> Tuple[List[iris_log.LogEntry], List[Rejected]]:
+    """Split a model's answer into accepted entries and rejected lines (blank lines are ignored).
+
+    The answer is split on LF only (one trailing CR per line is a CRLF ending); every other control or
+    line-separator character rejects its line, so an accepted entry is exactly the lines the log will show.
+    """
     accepted: List[iris_log.LogEntry] = []
     rejected: List[Rejected] = []
     lines: List[str] = []
-    for line in iris_log.split_lines(text):
-        if CODE_FENCE.match(line):
-            rejected.append(Rejected(line, "markdown code fence"))
+    for raw in iris_log.split_lines(text):
+        line = iris_log.split_line(raw)
+        fault = line_fault(line, scrub)
+        if fault:
+            rejected.append(Rejected(line, fault))
         elif line.strip():
             lines.append(line)
     for item in iris_log.iter_parse(lines):

@@ -89,7 +89,7 @@ def test_refused_command_names_itself_only_with_plain_names() -> None:
 
 @pytest.mark.parametrize("raw, reason", [
     ("{not json", "malformed JSON"),
-    ("x" * (MAX_COMMAND_BYTES + 1), "the limit is %d" % MAX_COMMAND_BYTES),
+    ("x" * (MAX_COMMAND_BYTES + 1), "larger than the limit of %d bytes" % MAX_COMMAND_BYTES),
     (["a", "list"], "object"),
 ])
 def test_malformed_oversized_and_wrong_shape(raw: Any, reason: str) -> None:

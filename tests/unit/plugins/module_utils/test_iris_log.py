@@ -211,7 +211,17 @@ def test_make_entry_round_trips_through_the_parser() -> None:
     ({"category": "Generic Event"}, "category: must be letters"),
     ({"category": ""}, "category: must be letters"),
     ({"text": "two\nlines"}, "text: must be a single line"),
-    ({"text": "ends with CR\r"}, "text: must be a single line"),
+    ({"text": "ends with CR\r"}, "text: contains control character U\\+000D at position 12"),
+    ({"text": "forged\r01/02/21-10:00:00:000 (1) 3 [A.B] x"}, "text: contains control character U\\+000D at position 6"),
+    ({"text": "nul\x00byte"}, "text: contains control character U\\+0000"),
+    ({"text": "\x1b[31mred"}, "text: contains control character U\\+001B at position 0"),
+    ({"text": "tab\there"}, "text: contains control character U\\+0009"),
+    ({"text": "del\x7f"}, "text: contains control character U\\+007F"),
+    ({"text": "next\x85line"}, "text: contains control character U\\+0085"),
+    ({"text": "csi\x9b31m"}, "text: contains control character U\\+009B"),
+    ({"text": "line\u2028separator"}, "text: contains control character U\\+2028"),
+    ({"text": "paragraph\u2029separator"}, "text: contains control character U\\+2029"),
+    ({"continuation": ["ok", "bell\x07"]}, r"continuation\[1\]: contains control character U\+0007"),
     ({"continuation": ["ok", "bad\nline"]}, r"continuation\[1\]: must be a single line"),
     ({"continuation": ["01/02/21-10:00:00:000 (1) 0 [A.B] x"]}, r"continuation\[0\]: would not read back"),
     ({"continuation": ["svc | 01/02/21-10:00:00:000 (1) 0 [A.B] x"]}, r"continuation\[0\]: .*docker-compose"),
@@ -223,6 +233,13 @@ def test_make_entry_rejects_values_that_would_not_read_back(kwargs: dict, messag
     args.update(kwargs)
     with pytest.raises(LogFormatError, match=message):
         iris_log.make_entry(**args)  # type: ignore[arg-type]
+
+
+def test_printable_text_passes_and_reports_escape_control_characters() -> None:
+    text = "Überlauf: 100% \u00a0ok \ufffd"  # non-ASCII letters, NBSP and U+FFFD are printable
+    assert iris_log.unprintable_reason(text) is None
+    assert iris_log.printable(text) == text
+    assert iris_log.printable("a\x1b[2Jb\rc\u2028d\x00") == "a\\x1b[2Jb\\rc\\u2028d\\x00"
 
 
 @pytest.mark.parametrize("value, expected", [(0, 0), (3, 3), ("2", 2), ("warning", 1), (" Fatal ", 3), ("info", 0)])

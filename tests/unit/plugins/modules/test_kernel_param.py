@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import stat
@@ -13,6 +14,7 @@ from typing import Any, Dict, List
 import pytest
 from ansible.module_utils.common import warnings as ansible_warnings
 
+from ansible_collections.irisops.iris.plugins.module_utils import sysctl
 from ansible_collections.irisops.iris.plugins.modules import kernel_param
 from tests.conftest import REPO, run_module
 
@@ -189,11 +191,29 @@ def test_injection_in_name_is_refused_and_nothing_written(host: Host, name: str)
     ([1, 2], "value: must be an integer or a string, got list [1, 2]"),
     ("", "value: must not be empty"),
     ("5\nkernel.core_pattern=|/tmp/x", "value: must be a single line without control characters"),
+    # A NUL used to reach Ansible's syslog logging first, which failed naming no option.
+    ("1\x002", "value: must be a single line without control characters, got '1\\x002'"),
+    ("10\x7f", "value: must be a single line without control characters"),
+    ("10\x85", "value: must be a single line without control characters"),
 ])
 def test_bad_values_are_refused(host: Host, value: Any, message: str) -> None:
     result = run(host, name="vm.swappiness", value=value)
     assert result["failed"] and result["msg"].startswith(message)
     assert host.runtime("vm.swappiness") == "60\n" and not host.conf.exists()
+
+
+def test_a_nul_in_current_value_is_refused_naming_the_option(host: Host) -> None:
+    result = run(host, name="vm.swappiness", value=10, current_value="6\x000")
+    assert result["failed"] and result["msg"].startswith("current_value: must be a single line without control")
+    assert host.runtime("vm.swappiness") == "60\n" and not host.conf.exists()
+
+
+def test_a_missing_sysctl_dir_is_named_not_taken_for_a_missing_parameter(host: Host, tmp_path: Path) -> None:
+    missing = tmp_path / "no" / "sysctl.d"
+    result = run(host, name="vm.swappiness", value=10, sysctl_dir=str(missing))
+    assert result["failed"] and result["msg"].startswith("sysctl_dir: %s does not exist; create it" % missing)
+    assert "no such kernel parameter" not in result["msg"]
+    assert host.runtime("vm.swappiness") == "60\n"  # refused before the runtime change, not rolled back after it
 
 
 def test_unknown_parameter_fails_when_applying(host: Host) -> None:
@@ -310,11 +330,15 @@ def test_later_files_that_win_at_boot_are_reported(host: Host) -> None:
     assert result["overridden_by"] == [str(host.sysctl_dir / "99-zz-local.conf")]
 
 
-def test_persist_failure_restores_runtime(host: Host) -> None:
-    # A sysctl dir that does not exist makes the temp file fail after the runtime write succeeded.
-    result = run(host, name="vm.swappiness", value=5, sysctl_dir=str(host.root / "missing"))
+def test_persist_failure_restores_runtime(host: Host, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The disk fills up between the runtime write and the temp file (root ignores permissions, so ENOSPC it is).
+    def disk_full(*_args: Any, **_kwargs: Any) -> Any:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(sysctl.tempfile, "mkstemp", disk_full)
+    result = run(host, name="vm.swappiness", value=5)
     assert result["failed"]
-    assert "cannot write in %s" % (host.root / "missing") in result["msg"]
+    assert "cannot write in %s: No space left on device" % host.sysctl_dir in result["msg"]
     assert "runtime value restored to '60'" in result["msg"]
     assert host.runtime("vm.swappiness") == "60\n"
 

@@ -131,7 +131,9 @@ def full_all_warnings(path: Path) -> List[Dict[str, Any]]:
 
 def test_max_entries_with_no_match_returns_nothing(combined_log: Path) -> None:
     result = run({"path": str(combined_log), "categories": ["ECP"], "max_entries": 3})
-    assert result["entries"] == [] and result["truncated"] is False and result["malformed_count"] == 0
+    # Nothing matched, so the backward scan read the whole file: its 3 wrapped lines are reported.
+    assert result["entries"] == [] and result["truncated"] is False
+    assert (result["malformed_count"], result["malformed_from_line"]) == (3, 1)
     assert result["severity_counts"] == {"info": 0, "warning": 0, "severe": 0, "fatal": 0}
 
 
@@ -260,3 +262,117 @@ def test_find_tail_start_reports_offsets_of_header_lines() -> None:
     assert truncated is False and start == 0
     start, truncated = messages_log.find_tail_start(io.BytesIO(data), entry_filter, 2, timezone.utc)
     assert truncated is True and start is not None and data[start:].startswith(b"08/11/21-06:12:30:297")
+
+
+# --- other forms of the same entries (issue 17): docker compose prefixes and structured (NVP) logging ---
+FORMS = SAMPLES / "forms"
+
+
+@pytest.mark.parametrize("max_entries", [None, 1, 3, 50])
+def test_docker_compose_prefixed_log_reads_like_the_plain_one(max_entries: Any) -> None:
+    plain = run({"path": str(SAMPLES / "backup-freeze-thaw-journal-switch.log")})
+    args: Dict[str, Any] = {"path": str(FORMS / "docker-compose-prefixed-backup.log")}
+    if max_entries is not None:
+        args["max_entries"] = max_entries
+    prefixed = run(args)
+    assert prefixed["form"] == "docker-compose" and prefixed["malformed_count"] == 0
+    assert prefixed["entries"] == plain["entries"][-(max_entries or 50):]
+    assert len(plain["entries"]) == 9 and "Journaling switched to: /iris/journal1/20210811.003" in plain["entries"][4]["text"]
+
+
+@pytest.mark.parametrize("max_entries", [None, 1])
+def test_real_compose_output_of_a_failed_start_keeps_its_fatal_entry(max_entries: Any) -> None:
+    args: Dict[str, Any] = {"path": str(FORMS / "docker-compose-failed-start.log"), "min_severity": "severe"}
+    if max_entries is not None:
+        args["max_entries"] = max_entries
+    result = run(args)
+    assert result["form"] == "docker-compose"
+    assert [(entry["severity"], entry["line_number"]) for entry in result["entries"]] == [(3, 5)]
+    assert result["entries"][0]["text"].startswith("Error while moving data directories ERROR **#5001")
+    # iris-main's own lines before the entry are not messages.log lines, and are reported when read.
+    if max_entries is None:
+        assert result["malformed_count"] == 4
+        assert {line["reason"] for line in result["malformed_lines"]} == {"text before the first entry"}
+
+
+def test_compose_output_of_other_services_is_reported_not_glued_to_entries(tmp_path: Path) -> None:
+    lines = (FORMS / "docker-compose-prefixed-backup.log").read_text(encoding="utf-8").splitlines()
+    # A second service's output, interleaved as docker compose does (taken from the real iris-main lines).
+    other = (FORMS / "docker-compose-failed-start.log").read_text(encoding="utf-8").splitlines()[3]
+    lines.insert(2, other)
+    lines.insert(0, "\x1b[36miris-1  |\x1b[0m " + lines.pop(0).split("| ", 1)[1])  # a coloured prefix
+    path = tmp_path / "compose.log"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run({"path": str(path)})
+    assert result["form"] == "docker-compose" and len(result["entries"]) == 9
+    assert result["malformed_lines"] == [{"line_number": 3, "text": other,
+                                          "reason": "output of docker compose service 'irislpcom', not of 'iris-1'"}]
+    assert "[ERROR]" not in " ".join(texts(result))
+
+
+@pytest.mark.parametrize("max_entries", [None, 2, 10])
+def test_structured_nvp_log_from_the_documentation(max_entries: Any) -> None:
+    args: Dict[str, Any] = {"path": str(FORMS / "structured-nvp-docs-example.log")}
+    if max_entries is not None:
+        args["max_entries"] = max_entries
+    result = run(args)
+    assert result["form"] == "structured-nvp" and result["malformed_count"] == 0
+    expected = [(2, "Utility.Event", 8240), (2, "Utility.Event", 8240), (1, "Generic.Event", 8240),
+                (1, "System.Monitor", 11948)]
+    got = [(entry["severity"], entry["category"], entry["pid"]) for entry in result["entries"]]
+    assert got == expected[-(max_entries or 10):]
+    assert result["entries"][-1]["text"] == "CPUusage Warning: CPUusage = 79 ( Warnvalue is 75)."
+    assert result["entries"][-1]["timestamp"] == "2019-08-01T18:46:10.493+00:00"
+    severe = run({"path": str(FORMS / "structured-nvp-docs-example.log"), "min_severity": "severe", "max_entries": 5})
+    assert severe["severity_counts"]["severe"] == 2
+
+
+def test_structured_nvp_lines_with_broken_fields_are_malformed_naming_the_field(tmp_path: Path) -> None:
+    good = (FORMS / "structured-nvp-docs-example.log").read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "structured.log"
+    path.write_text("\n".join([good[0], good[1].replace("level=SEVERE", "level=LOUD"),
+                               good[2].replace(' text="', ' note="'), good[3].replace("18:46", "25:46")]) + "\n",
+                    encoding="utf-8")
+    result = run({"path": str(path), "max_entries": 10})
+    assert len(result["entries"]) == 1 and result["malformed_count"] == 3
+    reasons = [line["reason"] for line in result["malformed_lines"]]
+    assert reasons[0].startswith("structured (NVP) line: level: 'LOUD' is not one of")
+    assert reasons[1] == "structured (NVP) line: text: missing from the structured (NVP) line"
+    assert reasons[2].startswith("structured (NVP) line: when: '2019-08-01 25:46:10.493' is not a valid date")
+
+
+def test_structured_nvp_lines_with_host_and_instance_first(tmp_path: Path) -> None:
+    """irislogd -h host -i instance adds those pairs; the documentation's lines are prefixed with them here."""
+    good = (FORMS / "structured-nvp-docs-example.log").read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "structured.log"
+    path.write_text("".join('host=iris-0 instance=IRIS %s\n' % line for line in good), encoding="utf-8")
+    result = run({"path": str(path), "min_severity": "warning"})
+    assert result["form"] == "structured-nvp" and len(result["entries"]) == 4 and result["malformed_count"] == 0
+
+
+@pytest.mark.parametrize("content, named", [
+    ('{"when":"2019-08-01 18:43:02.216","pid":"8240","level":"SEVERE","event":"Utility.Event","text":"x"}\n',
+     "structured log in JSON form ([Logging] Format=JSON), which is not read"),
+    ("[INFO] log: 12/23/21-17:22:27:392 (799) 0 [Generic.Event] Allocated 103MB\nplain words\n",
+     "not messages.log, docker compose prefixed messages.log or a structured (NVP) log; first line: '[INFO] log:"),
+])
+@pytest.mark.parametrize("max_entries", [None, 5])
+def test_a_log_in_no_known_form_fails_naming_it(tmp_path: Path, content: str, named: str, max_entries: Any) -> None:
+    path = tmp_path / "unknown.log"
+    path.write_text(content, encoding="utf-8")
+    args: Dict[str, Any] = {"path": str(path)}
+    if max_entries is not None:
+        args["max_entries"] = max_entries
+    result = run(args)
+    assert result["failed"] is True
+    assert result["msg"].startswith("path: %s is " % path) and named in result["msg"]
+
+
+def test_max_entries_never_reports_an_unreadable_tail_as_clean(tmp_path: Path) -> None:
+    """Entries at the top, then only lines that are not understood: the count says so."""
+    lines = (SAMPLES / "durable-sys-first-boot.log").read_text(encoding="utf-8").splitlines()
+    wrapped = WRAPPED.read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "messages.log"
+    path.write_text("\n".join(lines[:2] + wrapped * 4) + "\n", encoding="utf-8")
+    result = run({"path": str(path), "min_severity": "severe", "max_entries": 3})
+    assert result["entries"] == [] and result["malformed_count"] == 12 and result["malformed_from_line"] == 1

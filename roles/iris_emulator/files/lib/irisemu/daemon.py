@@ -5,7 +5,8 @@
 """One emulated IRIS instance: a single-threaded process that blocks in select() between events.
 
 Started by ``iris start`` (cli.py) in its own session; it reports READY or FAILED on a pipe, then
-serves the superserver port (each open connection is a user session) and the web port
+serves the superserver port (each open connection is a user session, unless it introduces itself as an
+ECP client, which [config] MaxServerConn limits) and the web port
 (/api/monitor/metrics, /api/monitor/health). Faults are periodic timers. SIGTERM stops at once,
 SIGUSR1 stops after the user sessions have ended (bounded by [Startup] ShutdownTimeout), SIGHUP
 activates what ``iris merge`` wrote to mgr/emulator-merge-request.json (see merge.py).
@@ -34,6 +35,9 @@ from .messages import FATAL, INFO, WARNING, MessagesLog
 from .registry import EmulatorError, InstanceRecord, RuntimeState, read_json, write_json_atomic
 
 MAX_REQUEST_BYTES = 8192
+# The first bytes an emulated ECP application server sends on a superserver connection (real ECP uses the
+# superserver port too); anything else is a user session.
+ECP_HELLO = b"ECP"
 LISTEN_BACKLOG = 64
 Timer = Tuple[float, int, Callable[[], None]]
 
@@ -48,8 +52,10 @@ class Instance(object):
         self.timers: List[Timer] = []
         self._timer_seq = 0
         self.sessions: Dict[socket.socket, float] = {}
+        self.ecp_clients: Dict[socket.socket, float] = {}  # application servers served as ECP data server
+        self.ecp_clients_peak = 0
         self.http_clients: Dict[socket.socket, bytearray] = {}
-        self.counters = {"sessions_refused": 0, "lock_table_full": 0, "heap_errors": 0, "lock_escalations": 0,
+        self.counters = {"ecp_clients_refused": 0, "lock_table_full": 0, "heap_errors": 0, "lock_escalations": 0,
                          "http_requests": 0}
         self.started = time.time()
         self.phase = "starting"
@@ -211,7 +217,7 @@ class Instance(object):
             self.begin_shutdown()
 
     def begin_shutdown(self) -> None:
-        for sock in list(self.sessions):
+        for sock in list(self.sessions) + list(self.ecp_clients):
             self.close_session(sock)
         transactions.roll_back_at_shutdown(self)
         if self.switches.stop_hang_seconds:
@@ -342,17 +348,14 @@ class Instance(object):
             self.namespaces.pop(name, None)
         self.log.write(INFO, "Utility.Event", "Configuration merge action %s" % action["line"])
 
-    # -- superserver: one open connection = one user session ---------------------------------------
+    # -- superserver: one open connection = one user session, or an ECP client that says so --------------
     def on_superserver(self, listener: socket.socket) -> None:
         try:
             conn, _addr = listener.accept()
         except OSError:
             return
-        limit = self.config.max_server_conn if self.config else 0
-        if self.phase != "running" or len(self.sessions) >= limit:
+        if self.phase != "running":
             conn.close()
-            if self.phase == "running":
-                faults.refuse_session(self, limit)
             return
         conn.setblocking(False)
         self.sessions[conn] = time.time()
@@ -367,10 +370,25 @@ class Instance(object):
             data = b""
         if not data:
             self.close_session(conn)
+        elif data.startswith(ECP_HELLO) and conn in self.sessions:
+            self.accept_ecp_client(conn)
+
+    def accept_ecp_client(self, conn: socket.socket) -> None:
+        """An application server connects: served while fewer than [config] MaxServerConn are, else refused."""
+        del self.sessions[conn]
+        limit = self.config.max_server_conn if self.config else 0
+        if len(self.ecp_clients) >= limit:
+            self.selector.unregister(conn)
+            conn.close()
+            faults.refuse_ecp_client(self, limit)
+            return
+        self.ecp_clients[conn] = time.time()
+        self.ecp_clients_peak = max(self.ecp_clients_peak, len(self.ecp_clients))
 
     def close_session(self, conn: socket.socket) -> None:
         self.selector.unregister(conn)
         self.sessions.pop(conn, None)
+        self.ecp_clients.pop(conn, None)
         conn.close()
 
     # -- web port: /api/monitor/metrics and /api/monitor/health -----------------------------------

@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover - import cycle only for type checkers
 LOCK_TABLE = "lock_table_full"
 HEAP = "heap_exhausted"
 HUGE_PAGES = "huge_pages_fallback"
-SESSIONS = "sessions_refused"
+ECP_CLIENTS = "ecp_clients_refused"
 LOCK_ESCALATION = "sql_lock_escalation"
 ESCALATED_TABLE = "SQLUser.Orders"
 
@@ -60,8 +60,8 @@ def refresh_faults(instance: "Instance") -> List[str]:
     active = [name for name, condition, _fire in _RECURRING if condition(instance)]
     if instance.huge_pages_fell_back:
         active.append(HUGE_PAGES)
-    if instance.counters["sessions_refused"]:
-        active.append(SESSIONS)
+    if instance.counters["ecp_clients_refused"]:
+        active.append(ECP_CLIENTS)
     return active
 
 
@@ -105,13 +105,13 @@ _RECURRING: "Tuple[Tuple[str, Callable[[Instance], bool], Callable[[Instance], N
 )
 
 
-def refuse_session(instance: "Instance", limit: int) -> None:
-    """One more session than [config] MaxServerConn: the connection is closed and logged."""
-    instance.counters["sessions_refused"] += 1
-    if SESSIONS not in instance.active_faults:
-        instance.active_faults.append(SESSIONS)
-    instance.log.write(SEVERE, "Generic.Event", "Connection refused: maximum number of server connections (MaxServerConn=%d) "
-                       "reached with %d active sessions" % (limit, len(instance.sessions)))
+def refuse_ecp_client(instance: "Instance", limit: int) -> None:
+    """One more ECP application server than [config] MaxServerConn (the ECP client limit): closed and logged."""
+    instance.counters["ecp_clients_refused"] += 1
+    if ECP_CLIENTS not in instance.active_faults:
+        instance.active_faults.append(ECP_CLIENTS)
+    instance.log.write(SEVERE, "Generic.Event", "ECP connection from application server refused: this data server "
+                       "already serves MaxServerConn=%d ECP clients (%d connected)" % (limit, len(instance.ecp_clients)))
     instance.publish()
 
 
@@ -130,9 +130,13 @@ def metrics_text(instance: "Instance") -> str:
         ("iris_process_count", "gauge", "Processes of the instance (system daemons plus user sessions)",
          switches.system_processes + sessions),
         ("iris_sessions_active", "gauge", "Open superserver connections (user sessions)", sessions),
-        ("iris_sessions_max", "gauge", "Session limit ([config] MaxServerConn)", config.max_server_conn if config else 0),
-        ("iris_sessions_refused_total", "counter", "Connections refused because MaxServerConn was reached",
-         instance.counters["sessions_refused"]),
+        ("iris_ecps_conn", "gauge", "Active ECP client connections to this data server", len(instance.ecp_clients)),
+        ("iris_ecps_conn_max", "gauge", "Peak ECP client connections to this data server since start",
+         instance.ecp_clients_peak),
+        ("iris_ecps_conn_limit", "gauge", "ECP client limit ([config] MaxServerConn; emulator only)",
+         config.max_server_conn if config else 0),
+        ("iris_ecps_conn_refused_total", "counter", "ECP clients refused at MaxServerConn (emulator only)",
+         instance.counters["ecp_clients_refused"]),
         ("iris_license_consumed", "gauge", "License units in use", licenses_used),
         ("iris_license_available", "gauge", "License units available", switches.license_units - licenses_used),
         ("iris_license_percent_used", "gauge", "License units in use, percent",

@@ -386,3 +386,36 @@ def test_session_refuses_impossible_clocks(options: Dict[str, Any], message: str
 def test_engine_refuses_a_request_no_template_can_answer() -> None:
     with pytest.raises(ValidationError, match=r"severity: no template matches categories \['lock'\] at severities \[3\]"):
         engine.TemplateEngine([MessageCategory.LOCK], frozenset({3}), Session(START))
+
+
+# Configuration values lines name, and the pattern that finds each (issue 17: one instance profile per run).
+CONFIGURATION_IN_TEXT = {
+    "MaxServerConn": re.compile(r"MaxServerConn=(\d+) ECP clients \((\d+) connected\)"),
+    "license units": re.compile(r"License units in use: \d+ of (\d+);"),
+    "LockThreshold": re.compile(r"after (\d+) row locks"),
+    "QOSTimeout": re.compile(r"QoS timeout \((\d+)ms\)"),
+    "ClientReconnectInterval": re.compile(r"reconnecting every (\d+) seconds"),
+    "ClientReconnectDuration": re.compile(r"(?:for up to|not restored within) (\d+) seconds"),
+    "ServerTroubleDuration": re.compile(r"has not responded for (\d+) seconds"),
+}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_one_instance_profile_per_run_configuration_never_varies(seed: int) -> None:
+    entries = generate([category.value for category in MessageCategory], 4000, seed=seed)
+    seen: Dict[str, set] = defaultdict(set)  # type: ignore[type-arg]
+    for entry in entries:
+        for name, pattern in CONFIGURATION_IN_TEXT.items():
+            for match in pattern.finditer(entry.full_text):
+                seen[name].update(match.groups())
+    assert set(seen) == set(CONFIGURATION_IN_TEXT), "a run of 4000 lines names every setting"
+    assert {name: len(values) for name, values in seen.items()} == {name: 1 for name in CONFIGURATION_IN_TEXT}, seen
+
+
+def test_maxserverconn_lines_speak_of_ecp_clients_as_the_emulator_does() -> None:
+    """MaxServerConn is IRIS's ECP client limit; the lines use the emulator's wording so the remediation loop applies."""
+    entries = generate(["config", "network"], 3000, severity="severe", seed=5)
+    refused = [entry for entry in entries if "MaxServerConn" in entry.text]
+    assert refused and all(entry.text.startswith("ECP connection from application server refused: this data "
+                                                 "server already serves MaxServerConn=") for entry in refused)
+    assert not any("session" in entry.text for entry in refused)

@@ -87,6 +87,24 @@ def test_unknown_format_is_refused_before_writing(tmp_path: Path) -> None:
     assert stream.getvalue() == ""
 
 
+def test_entries_not_declared_validated_are_validated_line_by_line() -> None:
+    good = iris_log.make_entry(START, 7, 2, "Generic.Event", "LOCK TABLE FULL!!!")
+    forged = iris_log.LogEntry(START, 7, 2, "Generic.Event", "ok\r03/01/25-08:00:00:000 (1) 3 [Generic.Event] forged")
+    with pytest.raises(iris_log.LogFormatError, match="text: contains control character U\\+000D"):
+        output.write_entries(iter([good, forged]), "log", io.StringIO(), None, TRACE_ID, 0)
+
+
+def test_batched_writes_match_line_by_line_output(tmp_path: Path) -> None:
+    """Lines are written and hashed in batches; the file and checksum are those of the lines in order."""
+    entries = list(engine.generate(engine.build_spec("lock", count=output.BATCH_LINES * 2 + 3, seed=4,
+                                                     start_time=START), START))
+    stream = io.StringIO()
+    summary = output.write_entries(iter(entries), "log", stream, None, TRACE_ID, 2, validated=True)
+    expected = "".join(iris_log.format_entry(entry) + "\n" for entry in entries)
+    assert stream.getvalue() == expected and summary.count == len(entries) and len(summary.messages) == 2
+    assert summary.sha1 == hashlib.sha1(expected.encode("utf-8")).hexdigest()
+
+
 def test_run_logs_metrics_with_the_trace_id(tmp_path: Path) -> None:
     log = io.StringIO()
     outcome = run_to_file(tmp_path / "out.log", "log", count=40, log=log)
