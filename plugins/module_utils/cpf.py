@@ -22,9 +22,11 @@ import os
 import re
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 from ansible_collections.irisops.iris.plugins.module_utils.durable import replace_file
+from ansible_collections.irisops.iris.plugins.module_utils.secret_keys import MASK, is_secret_key
 
 BOM = "\ufeff"
 ENCODING = "utf-8"
@@ -44,6 +46,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 # "//" at a value's start or after a space would be read back as the start of an inline comment.
 _COMMENT_IN_VALUE = re.compile(r"(^|\s)//")
 _EOL = re.compile(r"\r\n|\n|\r")
+# "CreateDatabase:Name=APPA,Directory=/data/APPA": a verb, a colon, comma-separated properties ("..." may hold commas).
+_ACTION_VERB = re.compile(r"^([A-Za-z][A-Za-z0-9]*):(.*)$")
+_ACTION_PROPERTY = re.compile(r'\s*([A-Za-z%][A-Za-z0-9_.%]*)=("(?:[^"]|"")*"|[^,"][^,]*|)\s*(?:,|$)')
 
 
 class CpfError(ValueError):
@@ -52,6 +57,57 @@ class CpfError(ValueError):
 
 class CpfTimeout(CpfError):
     """The operation did not finish within its time limit; nothing was written."""
+
+
+@dataclass(frozen=True)
+class MergeAction(object):
+    """One ``[Actions]`` line of a merge file: ``Verb:Property=Value,...`` (IRIS runs the matching Config class method)."""
+
+    verb: str
+    properties: Tuple[Tuple[str, str], ...]
+
+    def get(self, name: str) -> Optional[str]:
+        """A property's value (name case-insensitive), or None."""
+        for key, value in self.properties:
+            if key.lower() == name.lower():
+                return value
+        return None
+
+    @property
+    def name(self) -> Optional[str]:
+        return self.get("Name")
+
+    def render(self, masked: bool = False) -> str:
+        """The action as a merge-file line; ``masked`` hides secret properties (for results and logs)."""
+        parts = []
+        for key, value in self.properties:
+            if masked and is_secret_key(key):  # CreateUser:Name=x,Password=...
+                value = MASK
+            elif "," in value or '"' in value:
+                value = '"%s"' % value.replace('"', '""')
+            parts.append("%s=%s" % (key, value))
+        return "%s:%s" % (self.verb, ",".join(parts))
+
+
+def parse_action(text: str) -> MergeAction:
+    """Parse one ``[Actions]`` line; CpfError names the line's problem."""
+    check_text("action", text)
+    verb = _ACTION_VERB.match(text.strip())
+    if not verb:
+        raise CpfError("action %r must look like Verb:Name=Value,..." % text.strip())
+    body = verb.group(2).strip()
+    properties: List[Tuple[str, str]] = []
+    position = 0
+    while position < len(body):
+        found = _ACTION_PROPERTY.match(body, position)
+        if not found or found.end() == position:
+            raise CpfError("action %r: cannot read the properties from %r" % (text.strip(), body[position:]))
+        value = found.group(2).strip()
+        if len(value) >= 2 and value.startswith('"') and value.endswith('"'):
+            value = value[1:-1].replace('""', '"')
+        properties.append((found.group(1), value))
+        position = found.end()
+    return MergeAction(verb.group(1), tuple(properties))
 
 
 class _Line(object):
@@ -65,13 +121,14 @@ class _Line(object):
 class _Section(object):
     """Where one section header sits and which parameter lines follow it."""
 
-    __slots__ = ("name", "header", "end", "params")
+    __slots__ = ("name", "header", "end", "params", "actions")
 
     def __init__(self, name: str, header: int) -> None:
         self.name = name
         self.header = header
         self.end = header + 1  # one past the last line belonging to the section
         self.params: List[Tuple[str, int]] = []  # (key as written, line index)
+        self.actions: List[int] = []  # line indexes of an [Actions] section's verbs
 
 
 def check_text(field: str, value: str) -> None:
@@ -176,7 +233,9 @@ class CpfDocument(object):
                 continue
             current.end = index + 1
             # [Actions] lines are verbs ("CreateDatabase:Name=X,..."), not key=value parameters.
-            if "=" in line.text and current.name.lower() != ACTIONS_SECTION.lower():
+            if current.name.lower() == ACTIONS_SECTION.lower():
+                current.actions.append(index)
+            elif "=" in line.text:
                 current.params.append((line.text.split("=", 1)[0].strip(), index))
         self._sections = sections
 
@@ -206,6 +265,14 @@ class CpfDocument(object):
 
     def has_section(self, section: str) -> bool:
         return bool(self._matching_sections(section))
+
+    def action_lines(self) -> List[str]:
+        """The lines of ``[Actions]`` sections, comments and blank lines left out.
+
+        Only the exact spelling counts: IRIS silently ignores ``[actions]`` (a documented quirk of ``iris merge``).
+        """
+        return [self._lines[index].text.strip()
+                for candidate in self._sections if candidate.name == ACTIONS_SECTION for index in candidate.actions]
 
     def _param_lines(self, section: str, parameter: str) -> List[int]:
         entries = [entry for found in self._matching_sections(section) for entry in found.params]

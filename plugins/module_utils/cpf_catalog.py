@@ -10,7 +10,7 @@ restart is an inconvenience, a missed one leaves the fix inactive. Note that a t
 read at the next start (or activation) whatever the flag says; ``requires_restart`` means IRIS
 cannot apply the value to a running instance at all.
 
-Public API: ``lookup``, ``validate_value``, ``check_setting``, ``canonical_section``,
+Public API: ``lookup``, ``specs``, ``validate_value``, ``check_setting``, ``canonical_section``,
 ``KNOWN_SECTIONS``, ``OPEN_SECTIONS``, ``estimate_shared_memory``.
 """
 
@@ -202,6 +202,13 @@ _SPECS: Tuple[ParameterSpec, ...] = (
 
 _INDEX: Dict[Tuple[str, str], ParameterSpec] = {(spec.section.lower(), spec.name.lower()): spec for spec in _SPECS}
 CATALOG_SECTIONS: Tuple[str, ...] = tuple(sorted({spec.section for spec in _SPECS}))
+
+
+def specs(section: Optional[str] = None) -> Tuple[ParameterSpec, ...]:
+    """Every catalogued parameter, or those of one section (case-insensitive)."""
+    if section is None:
+        return _SPECS
+    return tuple(spec for spec in _SPECS if spec.section.lower() == section.strip().lower())
 
 
 def canonical_section(section: str) -> Optional[str]:

@@ -2,7 +2,7 @@
 # Copyright (c) 2026 irisops.iris contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The ``iris`` control command: qlist parsing and start/stop/force calls (stdlib only).
+"""The ``iris`` control command: qlist parsing and start/stop/force/merge calls (stdlib only).
 
 Works the same against a real IRIS installation and the bundled emulator, which speak the same
 command line. Field order of ``iris qlist`` follows the real tool (see docs/iris-control-command.md).
@@ -152,6 +152,10 @@ class IrisControl(object):
 
     def force(self, name: str) -> Tuple[int, str, str]:
         return self.run(["force", name])
+
+    def merge(self, name: str, merge_file: str, target_cpf: Optional[str] = None) -> Tuple[int, str, str]:
+        """``iris merge INSTANCE FILE [CPF]``; IRIS wants absolute paths (see module_utils/cpf_merge.py)."""
+        return self.run(["merge", name, merge_file] + ([target_cpf] if target_cpf else []))
 
 
 def find_iris_bin(get_bin_path: Callable[..., Optional[str]], iris_bin: Optional[str] = None) -> str:

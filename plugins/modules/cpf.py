@@ -21,6 +21,11 @@ description:
     mode, read back and verified; a failed verification puts the previous content back.
   - IRIS reads the CPF at startup; edit a running instance's file and restart it (M(irisops.iris.instance_restart))
     for the change to take effect.
+  - With O(apply=merge) the change set goes into a running instance through C(iris merge) (IRIS 2021.1+) instead.
+    Parameters IRIS changes live (the catalog's C(requires_restart=false), e.g. C([config] locksiz),
+    C([SQL] LockThreshold)) are active at once without a restart, the others are written to the CPF and wait for
+    the next restart, and the C([Actions]) of a O(merge_file) run. Each change reports C(activated) or
+    C(restart_required). Guards, check mode, diff and backup work as with O(apply=file).
 author:
   - irisops.iris contributors (@irisops)
 extends_documentation_fragment:
@@ -108,8 +113,24 @@ options:
   merge_file:
     description:
       - Path of an IRIS merge file (a partial CPF) whose C(section)/C(key=value) lines are applied as one change set.
-      - A merge file with an C([Actions]) section is refused; actions need a running instance (C(iris merge)).
+      - With O(apply=file) a merge file with an C([Actions]) section is refused; actions need a running instance.
+      - With O(apply=merge) its C([Actions]) (C(CreateDatabase:Name=APPA,Directory=/data/APPA), ...) run too. An action
+        whose object visibly exists already (a database or namespace in the CPF; users, roles, resources and services
+        where the instance shows them) is skipped, so a second run changes nothing. Actions are not undone by a
+        rollback. IRIS silently ignores a section spelt C([actions]); such a file is refused.
     type: path
+  apply:
+    description:
+      - V(file) edits the CPF; IRIS reads it at the next start.
+      - V(merge) applies the change set to the running instance O(instance) with C(iris merge), activating at once
+        what IRIS can change live. The instance must be running. O(state=absent) is not possible (a merge only sets
+        values). The merge file is written beside the CPF (mode 0600) and removed afterwards.
+      - After the merge the CPF is read back and, where the instance shows its active values (the bundled
+        emulator), each live value must be active; otherwise the previous values are merged back (restoring the
+        active ones) and the file's previous bytes are put back.
+    type: str
+    choices: [file, merge]
+    default: file
   allow_unknown:
     description:
       - Write parameters the catalog does not know in sections it knows. Unknown sections are always refused.
@@ -166,6 +187,22 @@ EXAMPLES = r"""
       - {section: config, parameter: jrnbufs, value: "128"}
       - {section: Startup, parameter: SystemMode, value: LIVE}
 
+- name: Raise the lock table limit and the lock escalation threshold without a restart
+  irisops.iris.cpf:
+    instance: IRIS
+    apply: merge
+    backup: true
+    settings:
+      - {section: config, parameter: locksiz, current_value: "1048576", value: "33554432"}
+      - {section: SQL, parameter: LockThreshold, value: "5000"}
+  register: merged
+
+- name: Create a database and a namespace on a running instance
+  irisops.iris.cpf:
+    instance: IRIS
+    apply: merge
+    merge_file: /opt/deploy/actions.cpf   # [Actions] CreateDatabase:Name=APPA,... CreateNamespace:Name=APPA,...
+
 - name: Apply the parameter part of a merge file
   irisops.iris.cpf:
     path: /usr/irissys/iris.cpf
@@ -188,8 +225,18 @@ changes:
     parameter: {description: Parameter name., type: str}
     before: {description: Value before; secrets are masked., type: str}
     after: {description: Value after; secrets are masked., type: str}
-    changed: {description: Whether this setting changes the file., type: bool}
+    changed: {description: Whether this setting changes the file (O(apply=merge) also when it activates a value)., type: bool}
     requires_restart: {description: Whether IRIS needs a restart to use the new value., type: bool}
+    activation:
+      description: With O(apply=merge), for a changed setting, V(activated) (in effect now) or V(restart_required)
+        (written, in effect after the next restart); null when unchanged or with O(apply=file).
+      type: str
+    active_before:
+      description: With O(apply=merge), the instance's active value before; null when not observable.
+      type: str
+    active_after:
+      description: With O(apply=merge), the instance's active value after the merge; null when not observable.
+      type: str
   sample: [{section: config, parameter: gmheap, before: "37568", after: "307200", changed: true, requires_restart: true}]
 restart_required:
   description: True when this run changed (or in check mode would change) a parameter that needs a restart.
@@ -201,6 +248,34 @@ dangerous:
   returned: always
   type: list
   elements: str
+activated:
+  description: With O(apply=merge), the targets (C([section] parameter)) this run made active without a restart.
+  returned: when O(apply=merge)
+  type: list
+  elements: str
+  sample: ["[config] locksiz", "[SQL] LockThreshold"]
+pending_restart:
+  description: With O(apply=merge), the targets this run wrote that wait for the next restart.
+  returned: when O(apply=merge)
+  type: list
+  elements: str
+  sample: ["[config] gmheap"]
+actions:
+  description: With O(apply=merge), each C([Actions]) line of the merge file (secrets masked), whether it ran (or
+    would run) and why.
+  returned: when O(apply=merge)
+  type: list
+  elements: dict
+  sample: [{action: "CreateDatabase:Name=APPA,Directory=/data/APPA", run: true, reason: Database APPA is new}]
+active_source:
+  description: With O(apply=merge), where the active values were observed (the emulator's state file); null when the
+    instance does not show them (a real IRIS instance), then RV(active_reason) says why.
+  returned: when O(apply=merge)
+  type: str
+active_reason:
+  description: With O(apply=merge), why active values are not observable; null when they are.
+  returned: when O(apply=merge)
+  type: str
 backup_file:
   description: Path of the backup copy.
   returned: when O(backup=true) and the file changed
@@ -228,14 +303,17 @@ tool_result:
 """
 
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from ansible.module_utils.basic import AnsibleModule  # type: ignore[import-untyped]
 
 from ansible_collections.irisops.iris.plugins.module_utils import cpf_catalog
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import (
-    ACTIONS_SECTION, CpfDocument, CpfError, check_cpf_path, directory_lock, replace_file_verified)
-from ansible_collections.irisops.iris.plugins.module_utils.durable import error_chain
+    ACTIONS_SECTION, CpfDocument, CpfError, MergeAction, check_cpf_path, directory_lock, replace_file_verified)
+from ansible_collections.irisops.iris.plugins.module_utils.cpf_merge import (
+    ACTIVATED, ActiveView, MergeError, PlannedAction, activation, apply_merge, merge_actions, plan_action,
+    previous_values, read_active_view)
+from ansible_collections.irisops.iris.plugins.module_utils.durable import error_chain, replace_file
 from ansible_collections.irisops.iris.plugins.module_utils.file_attributes import apply_file_attributes
 from ansible_collections.irisops.iris.plugins.module_utils.iris_control import IrisControl, IrisControlError, find_iris_bin
 from ansible_collections.irisops.iris.plugins.module_utils.secret_keys import MASK, is_secret_key, masked
@@ -293,6 +371,7 @@ def argument_spec() -> Dict[str, Any]:
         state=dict(type="str", choices=["present", "absent"], default="present"),
         settings=dict(type="list", elements="dict", options=SETTING_SPEC),
         merge_file=dict(type="path"),
+        apply=dict(type="str", choices=["file", "merge"], default="file"),
         allow_unknown=dict(type="bool", default=False),
         backup=dict(type="bool", default=False),
         validate_only=dict(type="bool", default=False),
@@ -308,18 +387,24 @@ def requested_settings(params: Dict[str, Any]) -> List[Dict[str, Any]]:
                      current_value=params["current_value"], state=params["state"])]
     if params["settings"] is not None:
         return list(params["settings"])
-    return merge_file_settings(params["merge_file"])
+    return merge_file_settings(params["merge_file"], params["apply"] == "merge")
 
 
-def merge_file_settings(path: str) -> List[Dict[str, Any]]:
+def read_merge_file(path: str) -> CpfDocument:
     with open(check_cpf_path(path), "rb") as handle:
-        merge = CpfDocument.parse(handle.read())
-    if merge.has_section(ACTIONS_SECTION):
-        raise CpfError("merge file %s has an [%s] section; actions need 'iris merge' on a running instance, "
-                       "remove them to apply the parameters here" % (path, merge.section_name(ACTIONS_SECTION)))
+        return CpfDocument.parse(handle.read())
+
+
+def merge_file_settings(path: str, with_actions: bool = False) -> List[Dict[str, Any]]:
+    merge = read_merge_file(path)
+    if merge.has_section(ACTIONS_SECTION) and not with_actions:
+        raise CpfError("merge file %s has an [%s] section; actions need 'iris merge' on a running instance "
+                       "(apply: merge), or remove them to apply the parameters here" % (
+                           path, merge.section_name(ACTIONS_SECTION)))
     found = [dict(section=section, parameter=key, value=value, current_value=None, state="present")
-             for section, pairs in merge.items() for key, value in pairs]
-    if not found:
+             for section, pairs in merge.items() for key, value in pairs
+             if section.lower() != ACTIONS_SECTION.lower()]
+    if not found and not (with_actions and merge.action_lines()):
         raise CpfError("merge file %s contains no section/key=value lines" % path)
     return found
 
@@ -441,7 +526,7 @@ class CpfEdit(object):
                 document = CpfDocument.parse(original)
                 self.plan(document)
                 updated = document.render()
-                self.result["changed"] = updated != original
+                self.result["changed"] = self.needs_apply(original, updated)
                 if self.result["changed"] and not self.dry_run:
                     self.write(original, updated)
         except (CpfError, OSError) as error:
@@ -457,14 +542,14 @@ class CpfEdit(object):
             requires_user_action=bool(self.result["restart_required"]), dry_run=self.dry_run)
         self.module.exit_json(**self.result)
 
+    def needs_apply(self, original: bytes, updated: bytes) -> bool:
+        """Whether the planned change set has anything to do (apply=merge also counts activations and actions)."""
+        return updated != original
+
     def write(self, original: bytes, updated: bytes) -> None:
         if time.monotonic() >= self.deadline:
             raise CpfError("timed out after %d s before writing; nothing was changed" % self.module.params["timeout"])
-        if self.module.params["backup"]:
-            try:
-                self.result["backup_file"] = self.module.backup_local(self.path)
-            except Exception as error:  # ansible-core raises a bare Exception with the OSError as its cause
-                raise CpfError("cannot keep a backup copy: %s; nothing was changed" % error_chain(error)) from None
+        self.keep_backup()
         unsafe_writes = self.module.params["unsafe_writes"]
         try:
             replace_file_verified(self.path, original, updated, self.move, self.verify,
@@ -473,6 +558,14 @@ class CpfEdit(object):
             raise CpfError("%s; the previous content was restored" % error) from None
         except (MoveFailed, OSError) as error:
             raise CpfError("cannot replace the file: %s; %s" % (error_chain(error), self.state_of_file(original))) from None
+
+    def keep_backup(self) -> None:
+        """With backup: true, a timestamped copy before the change (only called when something changes)."""
+        if self.module.params["backup"]:
+            try:
+                self.result["backup_file"] = self.module.backup_local(self.path)
+            except Exception as error:  # ansible-core raises a bare Exception with the OSError as its cause
+                raise CpfError("cannot keep a backup copy: %s; nothing was changed" % error_chain(error)) from None
 
     def move(self, source: str, destination: str) -> None:
         """atomic_move honouring unsafe_writes (in-place write when a rename cannot be done, e.g. a bind mount)."""
@@ -504,6 +597,89 @@ def content_diff(path: str, original: bytes, document: CpfDocument, attributes: 
     return [content, attributes] if attributes else content
 
 
+class CpfMergeEdit(CpfEdit):
+    """apply=merge: the same plan, guards, diff and backup as CpfEdit; the change set goes into the running
+    instance through ``iris merge`` (module_utils/cpf_merge.py), and a failure merges the previous values back."""
+
+    def __init__(self, module: AnsibleModule, path: str, settings: List[Setting], control: IrisControl,
+                 instance_name: str, actions: List[MergeAction]) -> None:
+        super().__init__(module, path, settings)
+        for setting in settings:
+            if setting.state == "absent":
+                raise CpfError("%s: apply=merge cannot remove a parameter (a merge only sets values); use apply=file" % (
+                    setting.target))
+        self.control = control
+        self.instance = control.instance(instance_name)
+        if not self.instance.running:
+            raise CpfError("apply=merge needs a running instance and %s is %s; use apply=file (IRIS reads the CPF "
+                           "at its next start)" % (self.instance.name, self.instance.status or "not running"))
+        self.actions = actions
+        self.view: ActiveView = read_active_view(self.instance)
+        self.planned_actions: List[PlannedAction] = []
+        self.to_merge: List[Tuple[str, str, str]] = []
+        self.before = CpfDocument.parse(b"")  # the file as planned from, set by plan()
+        self.result.update(activated=[], pending_restart=[], actions=[], active_source=self.view.source,
+                           active_reason=self.view.reason)
+
+    def plan(self, document: CpfDocument) -> None:
+        self.before = CpfDocument.parse(document.render())
+        super().plan(document)
+        for setting, entry in zip(self.settings, self.changes):
+            active = self.view.active(setting.section, setting.parameter)
+            live = activation(setting.spec) == ACTIVATED
+            # Written earlier (e.g. by apply=file) but not in effect: merging it again activates it.
+            inactive = (self.view.observable and live
+                        and not cpf_catalog.values_equal(setting.spec, active, setting.value or ""))
+            entry.update(activation=None, active_before=setting.shown(active), active_after=setting.shown(active))
+            if not (entry["changed"] or inactive):
+                continue
+            if not entry["changed"]:
+                entry["changed"] = True
+                self.builder.add_change("%s [%s] %s (active)" % (self.instance.name, entry["section"], entry["parameter"]),
+                                        setting.shown(active), setting.shown(setting.value))
+            entry["activation"] = activation(setting.spec)
+            self.to_merge.append((entry["section"], entry["parameter"], setting.value or ""))
+            self.result["activated" if live else "pending_restart"].append(setting.target)
+        self.planned_actions = [plan_action(action, self.before, self.view) for action in self.actions]
+        self.result["actions"] = [planned.as_dict() for planned in self.planned_actions]
+
+    def needs_apply(self, original: bytes, updated: bytes) -> bool:
+        return bool(self.to_merge) or any(planned.run for planned in self.planned_actions)
+
+    def write(self, original: bytes, updated: bytes) -> None:
+        if time.monotonic() >= self.deadline:
+            raise CpfError("timed out after %d s before the merge; nothing was changed" % self.module.params["timeout"])
+        self.keep_backup()
+        actions = [planned.action for planned in self.planned_actions if planned.run]
+        try:
+            after = apply_merge(self.control, self.instance, self.path, self.to_merge, actions)
+        except (MergeError, IrisControlError, OSError) as error:
+            raise CpfError("%s; %s" % (error, self.roll_back(original, bool(actions)))) from None
+        for setting, entry in zip(self.settings, self.changes):
+            entry["active_after"] = setting.shown(after.active(setting.section, setting.parameter))
+
+    def roll_back(self, original: bytes, actions_ran: bool) -> str:
+        """Merge the previous values back (restoring the active ones), then put the file's previous bytes back."""
+        notes = []
+        previous = previous_values([(section, parameter) for section, parameter, _value in self.to_merge],
+                                   self.before, self.view)
+        try:
+            if previous:
+                apply_merge(self.control, self.instance, self.path, previous, [])
+                notes.append("the previous values were merged back (active values restored)")
+        except (MergeError, IrisControlError, OSError) as error:
+            notes.append("merging the previous values back failed too (%s): the active values may differ from the file"
+                         % error)
+        try:
+            replace_file(self.path, original, self.move)
+            notes.append("the file's previous content was restored")
+        except (MoveFailed, OSError) as error:
+            notes.append("restoring the file's previous content failed (%s)" % error_chain(error))
+        if actions_ran:
+            notes.append("actions that ran are not undone")
+        return "; ".join(notes)
+
+
 def resolve_path(module: AnsibleModule) -> str:
     if module.params["path"]:
         return check_cpf_path(module.params["path"])
@@ -517,6 +693,7 @@ def main() -> None:
         mutually_exclusive=[("path", "instance"), ("parameter", "settings", "merge_file")],
         required_one_of=[("path", "instance"), ("parameter", "settings", "merge_file")],
         required_together=[("section", "parameter")],
+        required_if=[("apply", "merge", ("instance",))],
         add_file_common_args=True,
         supports_check_mode=True,
     )
@@ -527,11 +704,17 @@ def main() -> None:
     try:
         path = resolve_path(module)
         settings = validate_settings(requested_settings(module.params), module.params["allow_unknown"])
+        if module.params["apply"] == "merge":
+            actions = merge_actions(read_merge_file(module.params["merge_file"])) if module.params["merge_file"] else []
+            control = IrisControl(find_iris_bin(module.get_bin_path, module.params["iris_bin"]), module.run_command)
+            edit: CpfEdit = CpfMergeEdit(module, path, settings, control, module.params["instance"], actions)
+        else:
+            edit = CpfEdit(module, path, settings)
     except (ValueError, IrisControlError, OSError) as error:
         msg = str(error)
         module.fail_json(msg=msg, changed=False, tool_result=builder.build(
             status="failure", error_message=msg, dry_run=module.check_mode))
-    CpfEdit(module, path, settings).run()
+    edit.run()
 
 
 if __name__ == "__main__":

@@ -152,8 +152,11 @@ def test_metrics_are_prometheus_text(emulator: EmulatorEnv) -> None:
             assert kind in ("gauge", "counter")
             names.add(name)
         elif not line.startswith("# HELP "):
-            name, value = line.split(" ")
-            assert name in names and float(value) >= 0
+            series, value = line.rsplit(" ", 1)
+            name, _brace, labels = series.partition("{")
+            assert name in names and (not labels or labels.endswith("}"))
+            # Only a configured value may be negative (e.g. [config] bbsiz=-1, "unlimited").
+            assert float(value) >= 0 or name == "iris_cpf_active_value"
     assert {"iris_process_count", "iris_sessions_active", "iris_license_consumed", "iris_license_available",
             "iris_lock_table_used_bytes", "iris_smh_used", "iris_system_uptime_seconds"} <= names
     with socket.create_connection(("127.0.0.1", emulator.instance("PROM").web_port or 0), timeout=10) as raw:

@@ -2,7 +2,7 @@
 # Copyright (c) 2026 irisops.iris contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The emulator's ``iris`` control command: qlist, list, start, stop, force (+ create, delete).
+"""The emulator's ``iris`` control command: qlist, list, start, stop, force, merge (+ create, delete).
 
 Messages and exit codes follow the real command where they are known (see
 shared/reference/iris-control-command.md): a failed start exits 1 (iris-main reports "status 256"),
@@ -24,6 +24,7 @@ from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocumen
 from ansible_collections.irisops.iris.plugins.module_utils.iris_log import parse_text
 
 from .config import Switches
+from .merge import merge
 from .registry import (
     DEFAULT_VERSION, EmulatorError, InstanceRecord, Registry, RuntimeState, ctime, normalise_name, pid_alive,
     running_state)
@@ -39,6 +40,8 @@ USAGE = """usage: iris <command> [arguments]
   stop <instance> [quietly] [restart] [nouser] [bypass]
                                        shut an instance down (without quietly/nouser: wait for user sessions)
   force <instance>                     kill an instance at once (next start runs WIJ recovery)
+  merge <instance> [merge-file] [target-cpf]
+                                       apply a merge file (absolute paths) to a running instance
   create <instance> <install_dir> [--superserver-port N] [--web-port N] [--cpf FILE] [--version V] [--proc-root DIR]
   delete <instance>                    unregister a stopped instance (files stay)
 """
@@ -352,6 +355,8 @@ def main(argv: Sequence[str]) -> int:
             return stop(registry, name, options)
         if command == "force":
             return force(registry, name)
+        if command == "merge":
+            return merge(registry.get(name), options)
         if command == "delete":
             return delete(registry, name)
         raise EmulatorError("iris: unknown command %r\n%s" % (command, USAGE))

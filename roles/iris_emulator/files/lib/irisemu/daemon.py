@@ -8,7 +8,8 @@ Started by ``iris start`` (cli.py) in its own session; it reports READY or FAILE
 serves the superserver port (each open connection is a user session, unless it introduces itself as an
 ECP client, which [config] MaxServerConn limits) and the web port
 (/api/monitor/metrics, /api/monitor/health). Faults are periodic timers. SIGTERM stops at once,
-SIGUSR1 stops after the user sessions have ended (bounded by [Startup] ShutdownTimeout).
+SIGUSR1 stops after the user sessions have ended (bounded by [Startup] ShutdownTimeout), SIGHUP
+activates what ``iris merge`` wrote to mgr/emulator-merge-request.json (see merge.py).
 """
 
 from __future__ import annotations
@@ -22,12 +23,16 @@ import signal
 import socket
 import sys
 import time
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+
+from ansible_collections.irisops.iris.plugins.module_utils.secret_keys import masked as masked_value
+from ansible_collections.irisops.iris.plugins.module_utils.cpf_catalog import lookup
 
 from . import faults, messages, transactions
-from .config import HUGE_PAGE_MB, InstanceConfig, Switches, load_instance_config, read_nr_hugepages
+from .config import HUGE_PAGE_MB, InstanceConfig, Parameters, Switches, load_instance_config, read_nr_hugepages
+from .merge import load_security
 from .messages import FATAL, INFO, WARNING, MessagesLog
-from .registry import EmulatorError, InstanceRecord, RuntimeState, write_json_atomic
+from .registry import EmulatorError, InstanceRecord, RuntimeState, read_json, write_json_atomic
 
 MAX_REQUEST_BYTES = 8192
 # The first bytes an emulated ECP application server sends on a superserver connection (real ECP uses the
@@ -50,7 +55,8 @@ class Instance(object):
         self.ecp_clients: Dict[socket.socket, float] = {}  # application servers served as ECP data server
         self.ecp_clients_peak = 0
         self.http_clients: Dict[socket.socket, bytearray] = {}
-        self.counters = {"ecp_clients_refused": 0, "lock_table_full": 0, "heap_errors": 0, "http_requests": 0}
+        self.counters = {"ecp_clients_refused": 0, "lock_table_full": 0, "heap_errors": 0, "lock_escalations": 0,
+                         "http_requests": 0}
         self.started = time.time()
         self.phase = "starting"
         self.stop_when_idle = False
@@ -63,6 +69,17 @@ class Instance(object):
         self.superserver: Optional[socket.socket] = None
         self.web: Optional[socket.socket] = None
         self.active_faults: List[str] = []
+        self.recurring: Set[str] = set()
+        # Signals not yet handled; SIGHUP (a merge) is recorded from the daemon's first moment, so an
+        # ``iris merge`` racing the end of the start is handled once serving begins instead of killing the process.
+        self.pending_signals: List[int] = []
+        # The active configuration (what the instance uses now) and merged values that wait for a restart.
+        self.active: Parameters = {}
+        self.pending: Parameters = {}
+        self.databases: Dict[str, str] = {}
+        self.namespaces: Dict[str, str] = {}
+        self.merge_id = ""
+        self.last_merge: Dict[str, Any] = {}
         self.open_transactions: List[float] = []  # start times (transactions.py)
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -83,6 +100,9 @@ class Instance(object):
             self.log.write(FATAL, "Generic.Event", "Startup aborted: %s" % exc)
             raise
         self.config = config
+        self.active = {section: dict(values) for section, values in config.parameters.items()}
+        self.databases = dict(config.databases)
+        self.namespaces = dict(config.namespaces)
         wij_dir = config.wij_dir or record.mgr_dir
         if self.switches.fail_start:
             raise self.abort("Startup aborted: emulator switch fail_start is set in %s" % record.switches_file)
@@ -101,7 +121,7 @@ class Instance(object):
         self.log.write(INFO, "Utility.Event", "Enabling logons")
         open(os.path.join(record.mgr_dir, "emulator.unclean"), "w").close()
         self.phase = "running"
-        self.active_faults = faults.start_faults(self)
+        self.active_faults = faults.refresh_faults(self)
         transactions.open_at_start(self)
         if self.switches.crash_after_seconds:
             self.add_timer(self.switches.crash_after_seconds, self.crash)
@@ -162,7 +182,13 @@ class Instance(object):
             alerts=self.log.alerts,
             shutdown_timeout=self.config.shutdown_timeout if self.config else 300,
         )
-        write_json_atomic(self.record.state_file, state.__dict__)
+        published = dict(state.__dict__)
+        # Emulator-only view for tests and cpf_info: what is active now, what waits for a restart, what merges created.
+        published.update(active=masked(self.active), pending=masked(self.pending), databases=self.databases,
+                         namespaces=self.namespaces,
+                         security=load_security(self.record.security_file), merge_id=self.merge_id,
+                         last_merge=self.last_merge, faults=self.active_faults)
+        write_json_atomic(self.record.state_file, published)
 
     def request_stop(self, wait_for_users: bool) -> None:
         if self.phase in ("stopping", "hung"):
@@ -228,18 +254,22 @@ class Instance(object):
         wakeup_r.setblocking(False)
         wakeup_w.setblocking(False)
         signal.set_wakeup_fd(wakeup_w.fileno())
-        pending_signals: List[int] = []
-        for signum in (signal.SIGTERM, signal.SIGUSR1, signal.SIGINT):
+        pending_signals = self.pending_signals
+        for signum in (signal.SIGTERM, signal.SIGUSR1, signal.SIGINT, signal.SIGHUP):
             signal.signal(signum, lambda number, _frame: pending_signals.append(number))
         self.selector.register(wakeup_r, selectors.EVENT_READ, lambda _sock: wakeup_r.recv(64))
         while self.running:
-            timeout = None
-            if self.timers:
+            timeout: Optional[float] = 0.0 if pending_signals else None  # a merge that came in during boot
+            if self.timers and timeout is None:
                 timeout = max(0.0, self.timers[0][0] - time.monotonic())
             for key, _mask in self.selector.select(timeout):
                 key.data(key.fileobj)
             while pending_signals:
-                self.request_stop(wait_for_users=pending_signals.pop(0) == signal.SIGUSR1)
+                received = pending_signals.pop(0)
+                if received == signal.SIGHUP:
+                    self.activate_merge()
+                else:
+                    self.request_stop(wait_for_users=received == signal.SIGUSR1)
             now = time.monotonic()
             while self.timers and self.timers[0][0] <= now:
                 heapq.heappop(self.timers)[2]()
@@ -254,6 +284,69 @@ class Instance(object):
                 os.unlink(path)
             except FileNotFoundError:
                 pass
+
+    # -- iris merge: activate what IRIS changes live, keep the rest pending ------------------------
+    def activate_merge(self) -> None:
+        """Apply mgr/emulator-merge-request.json: live parameters become active, the others wait for a restart.
+
+        Whether IRIS activates a parameter live is the catalog's ``requires_restart`` (unknown parameters wait).
+        """
+        try:
+            request = read_json(self.record.merge_request_file)
+        except EmulatorError as exc:
+            self.log.write(WARNING, "Generic.Event", "Configuration merge ignored: %s" % exc)
+            return
+        if not request or request.get("id") == self.merge_id or self.config is None or self.phase != "running":
+            return
+        outcome: Dict[str, List[str]] = {"activated": [], "pending": [], "unchanged": []}
+        for section, parameter, value in request.get("parameters", []) if request.get("activate") else []:
+            outcome[self.activate_parameter(section, parameter, value)].append("[%s] %s" % (section, parameter))
+        for action in request.get("actions", []):
+            self.apply_action(action)
+        self.pending = {section: values for section, values in self.pending.items() if values}
+        self.merge_id = str(request["id"])
+        self.last_merge = dict(outcome, id=self.merge_id, actions=[action["line"] for action in request.get("actions", [])])
+        self.active_faults = faults.refresh_faults(self)
+        self.publish()
+
+    def activate_parameter(self, section: str, parameter: str, value: str) -> str:
+        spec = lookup(section, parameter)
+        current = self.active.get(section, {}).get(parameter)
+        waiting = self.pending.setdefault(section, {})
+        if spec is not None and not spec.requires_restart:
+            waiting.pop(parameter, None)
+            if current == value:
+                return "unchanged"
+            self.active.setdefault(section, {})[parameter] = value
+            if self.config is not None:
+                self.config = self.config.activated(section, parameter, value)
+            self.log.write(INFO, "Utility.Event", "Configuration merge: [%s] %s=%s activated (was %s)" % (
+                section, parameter, masked_value(parameter, value), masked_value(parameter, current)))
+            return "activated"
+        if current == value:
+            waiting.pop(parameter, None)
+            return "unchanged"
+        waiting[parameter] = value
+        self.log.write(INFO, "Utility.Event", "Configuration merge: [%s] %s=%s takes effect at the next restart" % (
+            section, parameter, masked_value(parameter, value)))
+        return "pending"
+
+    def apply_action(self, action: Dict[str, Any]) -> None:
+        """The running instance's side of a merge action (the CPF and the security store are already written)."""
+        if not action.get("changed"):
+            return
+        verb, name = action["verb"], action["name"]
+        if verb == "CreateDatabase":
+            self.databases[name] = action["directory"]
+            self.log.write(INFO, "Database.MountedRW", "Mounted database %s (SFN %d) read-write." % (
+                action["directory"], len(self.databases) - 1))
+        elif verb == "DeleteDatabase" and name in self.databases:
+            self.log.write(INFO, "Database.Dismounted", "Dismounted database %s" % self.databases.pop(name))
+        elif verb == "CreateNamespace":
+            self.namespaces[name] = action["value"]
+        elif verb == "DeleteNamespace":
+            self.namespaces.pop(name, None)
+        self.log.write(INFO, "Utility.Event", "Configuration merge action %s" % action["line"])
 
     # -- superserver: one open connection = one user session, or an ECP client that says so --------------
     def on_superserver(self, listener: socket.socket) -> None:
@@ -353,9 +446,16 @@ class Instance(object):
         return RuntimeState(self.pid, self.phase, self.started, 0, 0, self.log.alerts).system_state
 
 
+def masked(parameters: Parameters) -> Parameters:
+    """Parameters as published: secret values ([Startup] PasswordHash) never leave the CPF."""
+    return {section: {name: masked_value(name, value) or "" for name, value in values.items()}
+            for section, values in parameters.items()}
+
+
 def run_daemon(record: InstanceRecord, ready_fd: int) -> int:
     """Entry point of the daemon process (``iris _daemon NAME FD``)."""
     instance = Instance(record, ready_fd)
+    signal.signal(signal.SIGHUP, lambda number, _frame: instance.pending_signals.append(number))
     try:
         instance.boot()
     except EmulatorError as exc:

@@ -4,9 +4,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Configuration-driven faults and the Prometheus metrics that show them.
 
-A fault is decided once at start from the CPF against the emulated workload (emulator.json), so
-fixing the CPF and restarting makes it stop. Recurring faults are timers: first occurrence at
-start, then every ``fault_interval_seconds``; nothing polls in between.
+A fault compares the instance's active configuration with the emulated workload (emulator.json).
+The active configuration is what the instance read at start, plus what ``iris merge`` activated
+live since (parameters the catalog says IRIS changes without a restart, e.g. locksiz and [SQL]
+LockThreshold): fixing the CPF and restarting makes a fault stop, and so does a live merge of a
+parameter IRIS activates at once. Recurring faults are timers: first occurrence when the fault
+begins (at start or at a merge), then every ``fault_interval_seconds`` while it lasts; nothing
+polls in between.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Callable, List, Tuple
 
-from .messages import SEVERE
+from .messages import SEVERE, WARNING
 from .transactions import average_age_seconds
 
 if TYPE_CHECKING:  # pragma: no cover - import cycle only for type checkers
@@ -24,6 +28,8 @@ LOCK_TABLE = "lock_table_full"
 HEAP = "heap_exhausted"
 HUGE_PAGES = "huge_pages_fallback"
 ECP_CLIENTS = "ecp_clients_refused"
+LOCK_ESCALATION = "sql_lock_escalation"
+ESCALATED_TABLE = "SQLUser.Orders"
 
 
 def lock_table_too_small(instance: "Instance") -> bool:
@@ -38,25 +44,36 @@ def heap_too_small(instance: "Instance") -> bool:
     return config is not None and 0 < config.gmheap_kb < instance.switches.heap_demand_kb
 
 
-def start_faults(instance: "Instance") -> List[str]:
-    active = []
-    if lock_table_too_small(instance):
-        active.append(LOCK_TABLE)
-        _recurring(instance, _lock_table_full)
-    if heap_too_small(instance):
-        active.append(HEAP)
-        _recurring(instance, _heap_exhausted)
+def lock_escalation(instance: "Instance") -> bool:
+    """SQL transactions of the workload take more row locks than [SQL] LockThreshold: IRIS escalates to table locks."""
+    config = instance.config
+    return config is not None and instance.switches.sql_row_locks_per_transaction > config.lock_threshold
+
+
+def refresh_faults(instance: "Instance") -> List[str]:
+    """Start the recurring faults the active configuration causes now (at start and after each merge); the names
+    of the faults in effect."""
+    for name, condition, fire in _RECURRING:
+        if condition(instance) and name not in instance.recurring:
+            instance.recurring.add(name)
+            _recurring(instance, name, condition, fire)
+    active = [name for name, condition, _fire in _RECURRING if condition(instance)]
     if instance.huge_pages_fell_back:
         active.append(HUGE_PAGES)
+    if instance.counters["ecp_clients_refused"]:
+        active.append(ECP_CLIENTS)
     return active
 
 
-def _recurring(instance: "Instance", fire: "Callable[[Instance], None]") -> None:
+def _recurring(instance: "Instance", name: str, condition: "Callable[[Instance], bool]",
+               fire: "Callable[[Instance], None]") -> None:
     def tick() -> None:
-        if instance.phase == "running":
+        if instance.phase == "running" and condition(instance):
             fire(instance)
             instance.publish()
             instance.add_timer(instance.switches.fault_interval_seconds, tick)
+        else:
+            instance.recurring.discard(name)
     tick()
 
 
@@ -72,6 +89,20 @@ def _heap_exhausted(instance: "Instance") -> None:
     instance.counters["heap_errors"] += 1
     instance.log.write(SEVERE, "Generic.Event", "Shared memory heap exhausted: gmheap=%dKB, %dKB requested; "
                        "allocation failed" % (gmheap_kb, instance.switches.heap_demand_kb))
+
+
+def _lock_escalated(instance: "Instance") -> None:
+    threshold = instance.config.lock_threshold if instance.config else 0
+    instance.counters["lock_escalations"] += 1
+    instance.log.write(WARNING, "Generic.Event", "Lock escalation: process %d escalated to a table lock on %s after %d row locks" % (
+        instance.pid, ESCALATED_TABLE, threshold))
+
+
+_RECURRING: "Tuple[Tuple[str, Callable[[Instance], bool], Callable[[Instance], None]], ...]" = (
+    (LOCK_TABLE, lock_table_too_small, _lock_table_full),
+    (HEAP, heap_too_small, _heap_exhausted),
+    (LOCK_ESCALATION, lock_escalation, _lock_escalated),
+)
 
 
 def refuse_ecp_client(instance: "Instance", limit: int) -> None:
@@ -113,6 +144,10 @@ def metrics_text(instance: "Instance") -> str:
         ("iris_lock_table_size_bytes", "gauge", "Lock table size ([config] locksiz, else bounded by the heap)", lock_size),
         ("iris_lock_table_used_bytes", "gauge", "Lock table bytes in use", lock_used),
         ("iris_lock_table_full_total", "counter", "LOCK TABLE FULL errors since start", instance.counters["lock_table_full"]),
+        ("iris_sql_lock_threshold", "gauge", "Active [SQL] LockThreshold (row locks per table before escalation)",
+         config.lock_threshold if config else 0),
+        ("iris_sql_lock_escalations_total", "counter", "SQL lock escalations to table locks since start",
+         instance.counters["lock_escalations"]),
         ("iris_smh_total", "gauge", "Shared memory heap size, KB", heap_total_kb),
         ("iris_smh_used", "gauge", "Shared memory heap in use, KB", heap_used_kb),
         ("iris_smh_percent_full", "gauge", "Shared memory heap in use, percent",
@@ -133,7 +168,27 @@ def metrics_text(instance: "Instance") -> str:
         lines.append("# HELP %s %s" % (name, help_text))
         lines.append("# TYPE %s %s" % (name, kind))
         lines.append("%s %s" % (name, _number(value)))
+    lines.extend(_configuration_series(instance))
     return "\n".join(lines) + "\n"
+
+
+def _configuration_series(instance: "Instance") -> List[str]:
+    """The active value of every integer parameter, and how many merged values wait for a restart."""
+    lines = ["# HELP iris_cpf_active_value Active value of an integer CPF parameter (what the instance uses now)",
+             "# TYPE iris_cpf_active_value gauge"]
+    for section, values in sorted(instance.active.items()):
+        for parameter, value in sorted(values.items()):
+            if value.lstrip("-").isdigit():
+                lines.append('iris_cpf_active_value{section="%s",parameter="%s"} %s' % (
+                    _label(section), _label(parameter), value))
+    lines += ["# HELP iris_cpf_pending_values Merged values that wait for a restart",
+              "# TYPE iris_cpf_pending_values gauge",
+              "iris_cpf_pending_values %d" % sum(len(values) for values in instance.pending.values())]
+    return lines
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _number(value: float) -> str:

@@ -67,6 +67,20 @@ class InstanceRecord:
     def switches_file(self) -> str:
         return os.path.join(self.install_dir, "emulator.json")
 
+    @property
+    def merge_request_file(self) -> str:
+        """What ``iris merge`` hands the running daemon to activate (then SIGHUP)."""
+        return os.path.join(self.mgr_dir, "emulator-merge-request.json")
+
+    @property
+    def merge_lock_file(self) -> str:
+        return os.path.join(self.mgr_dir, "emulator-merge.lock")
+
+    @property
+    def security_file(self) -> str:
+        """Users, roles, resources and services made by merge actions (IRIS keeps them in IRISSYS, not the CPF)."""
+        return os.path.join(self.mgr_dir, "emulator-security.json")
+
 
 def normalise_name(name: str) -> str:
     if not NAME_PATTERN.match(name):
