@@ -44,6 +44,7 @@ ARGUMENT_SPEC: dict[str, Any] = dict(
     approve_restart=dict(type="bool", default=False),
     allow_dangerous=dict(type="bool", default=False),
     allow_kernel_parameters=dict(type="list", elements="str", default=[]),
+    cpf_apply=dict(type="str", choices=["auto", "file"], default="auto"),
     polls=dict(type="int", default=1),
     interval=dict(type="float", default=5.0),
     duration=dict(type="float"),
@@ -139,7 +140,8 @@ def build_config(params: dict[str, Any], task_vars: dict[str, Any], check_mode: 
                         approve_restart=params["approve_restart"], polls=params["polls"], interval=params["interval"],
                         duration=params["duration"], lock_timeout=params["lock_timeout"], check_mode=check_mode,
                         allow_dangerous=params["allow_dangerous"],
-                        allow_kernel_parameters=tuple(params["allow_kernel_parameters"]))
+                        allow_kernel_parameters=tuple(params["allow_kernel_parameters"]),
+                        live_activation=params["cpf_apply"] == "auto")
 
 
 def summarise(report: IntakeReport, check_mode: bool) -> str:

@@ -44,6 +44,7 @@ ARGUMENT_SPEC: dict[str, Any] = dict(
     approve_restart=dict(type="bool", default=False),
     allow_dangerous=dict(type="bool", default=False),
     allow_kernel_parameters=dict(type="list", elements="str", default=[]),
+    cpf_apply=dict(type="str", choices=["auto", "file"], default="auto"),
     instance=dict(type="str"),
 )
 
@@ -73,7 +74,8 @@ class ActionModule(ActionBase):  # type: ignore[misc]
             command = check_command(raw) if raw is not None else command_from_cli(arguments)
             result["refused"].update(command_id=command.command_id, instance=command.instance, trace_id=command.trace_id)
             builder.trace_id = command.trace_id
-            plan = plan_command(command, params["allow_dangerous"], tuple(params["allow_kernel_parameters"]))
+            plan = plan_command(command, params["allow_dangerous"], tuple(params["allow_kernel_parameters"]),
+                                live_activation=params["cpf_apply"] == "auto")
             if params["instance"] is not None and params["instance"] != plan.command.instance:
                 raise ValidationError("command is for instance %s but this host is instance %s; nothing was changed"
                                       % (plan.command.instance, params["instance"]),
@@ -153,9 +155,11 @@ def preview(plan: RemediationPlan, check_mode: bool) -> list[str]:
     lines = [("[preview] " if check_mode else "") + heading, "reason: %s" % (command.reason or "(none given)")]
     for step in plan.steps:
         for setting in step.cpf_settings:
-            lines.append("%d. cpf %s -> %s%s" % (step.number, setting.target, setting.value,
-                                                 " (expected now: %s)" % setting.current_value
-                                                 if setting.current_value is not None else ""))
+            lines.append("%d. cpf %s -> %s%s%s" % (step.number, setting.target, setting.value,
+                                                   " (expected now: %s)" % setting.current_value
+                                                   if setting.current_value is not None else "",
+                                                   " (IRIS activates it live)"
+                                                   if plan.live_activation and not setting.requires_restart else ""))
         for kernel in step.kernel_settings:
             lines.append("%d. kernel %s -> %s%s" % (step.number, kernel.name, kernel.value,
                                                     " (expected now: %s)" % kernel.current_value
@@ -164,4 +168,4 @@ def preview(plan: RemediationPlan, check_mode: bool) -> list[str]:
             lines.append("%d. restart %s%s: %s" % (step.number, command.instance,
                                                    " (only if a change above is made)" if step.implied else "",
                                                    "; ".join(plan.restart_reasons)))
-    return lines
+    return lines + ["note: %s" % note for note in plan.notes]

@@ -128,8 +128,10 @@ options:
       - After the merge the CPF is read back and, where the instance shows its active values (the bundled
         emulator), each live value must be active; otherwise the previous values are merged back (restoring the
         active ones) and the file's previous bytes are put back.
+      - V(auto) is V(merge) when O(instance) is running and V(file) otherwise (a stopped instance reads the file when
+        it starts). RV(apply) says which was used.
     type: str
-    choices: [file, merge]
+    choices: [file, merge, auto]
     default: file
   allow_unknown:
     description:
@@ -238,6 +240,11 @@ changes:
       description: With O(apply=merge), the instance's active value after the merge; null when not observable.
       type: str
   sample: [{section: config, parameter: gmheap, before: "37568", after: "307200", changed: true, requires_restart: true}]
+apply:
+  description: How the change set was applied, V(file) or V(merge) (O(apply=auto) resolved).
+  returned: unless the options were refused
+  type: str
+  sample: merge
 restart_required:
   description: True when this run changed (or in check mode would change) a parameter that needs a restart.
     Parameters the catalog does not know count as needing one.
@@ -371,7 +378,7 @@ def argument_spec() -> Dict[str, Any]:
         state=dict(type="str", choices=["present", "absent"], default="present"),
         settings=dict(type="list", elements="dict", options=SETTING_SPEC),
         merge_file=dict(type="path"),
-        apply=dict(type="str", choices=["file", "merge"], default="file"),
+        apply=dict(type="str", choices=["file", "merge", "auto"], default="file"),
         allow_unknown=dict(type="bool", default=False),
         backup=dict(type="bool", default=False),
         validate_only=dict(type="bool", default=False),
@@ -693,7 +700,7 @@ def main() -> None:
         mutually_exclusive=[("path", "instance"), ("parameter", "settings", "merge_file")],
         required_one_of=[("path", "instance"), ("parameter", "settings", "merge_file")],
         required_together=[("section", "parameter")],
-        required_if=[("apply", "merge", ("instance",))],
+        required_if=[("apply", "merge", ("instance",)), ("apply", "auto", ("instance",))],
         add_file_common_args=True,
         supports_check_mode=True,
     )
@@ -703,13 +710,19 @@ def main() -> None:
                          tool_result=builder.build(status="failure", error_message="bad timeout"))
     try:
         path = resolve_path(module)
-        settings = validate_settings(requested_settings(module.params), module.params["allow_unknown"])
-        if module.params["apply"] == "merge":
-            actions = merge_actions(read_merge_file(module.params["merge_file"])) if module.params["merge_file"] else []
+        apply = module.params["apply"]
+        if apply != "file":
             control = IrisControl(find_iris_bin(module.get_bin_path, module.params["iris_bin"]), module.run_command)
+            if apply == "auto":
+                apply = "merge" if control.instance(module.params["instance"]).running else "file"
+        module.params["apply"] = apply
+        settings = validate_settings(requested_settings(module.params), module.params["allow_unknown"])
+        if apply == "merge":
+            actions = merge_actions(read_merge_file(module.params["merge_file"])) if module.params["merge_file"] else []
             edit: CpfEdit = CpfMergeEdit(module, path, settings, control, module.params["instance"], actions)
         else:
             edit = CpfEdit(module, path, settings)
+        edit.result["apply"] = apply
     except (ValueError, IrisControlError, OSError) as error:
         msg = str(error)
         module.fail_json(msg=msg, changed=False, tool_result=builder.build(

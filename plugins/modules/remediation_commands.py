@@ -95,6 +95,13 @@ options:
     type: list
     elements: str
     default: []
+  cpf_apply:
+    description:
+      - The remediate role's C(remediate_cpf_apply). With V(auto) a command whose every change IRIS activates live
+        needs no restart and so no approval.
+    type: str
+    choices: [auto, file]
+    default: auto
   polls:
     description: Number of polls (HTTP GETs or directory scans) when O(duration) is not given.
     type: int

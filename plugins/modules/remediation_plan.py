@@ -64,6 +64,15 @@ options:
     type: list
     elements: str
     default: []
+  cpf_apply:
+    description:
+      - V(auto) (the role's C(remediate_cpf_apply)) means the cpf step applies a running instance's changes with
+        C(iris merge); a command whose every change IRIS activates live then needs no restart and no approval,
+        whatever its C(requires_restart) says (RV(plan.notes) says so).
+      - V(file) means every CPF change waits for a restart.
+    type: str
+    choices: [auto, file]
+    default: auto
   instance:
     description:
       - The instance this host manages. When set, a command for another instance is refused.
@@ -110,6 +119,8 @@ plan:
     reason: {description: Free-text reason from the command., type: str}
     requires_restart: {description: Whether the plan ends with a restart., type: bool}
     restart_reasons: {description: Why a restart is part of the plan., type: list, elements: str}
+    notes: {description: What the plan decided that the command did not say (e.g. no restart for live changes)., type: list, elements: str}
+    cpf_apply: {description: "How the cpf step applies its changes: auto (iris merge on a running instance) or file.", type: str}
     steps:
       description: Ordered steps with number, action (cpf, kernel, restart), module, targets, requires_restart, implied.
       type: list

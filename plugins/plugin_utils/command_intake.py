@@ -61,10 +61,10 @@ def short(reason: str) -> str:
     return text if len(text) <= MAX_REASON_CHARS else text[:MAX_REASON_CHARS] + "... (truncated)"
 
 
-def check_and_plan(raw: Any, allow_dangerous: bool = False,
-                   allow_kernel_parameters: tuple[str, ...] = ()) -> RemediationPlan:
+def check_and_plan(raw: Any, config: IntakeConfig) -> RemediationPlan:
     """The plan of the command in ``raw``; ValidationError for anything the remediate role would refuse."""
-    return plan_command(check_command(raw), allow_dangerous, allow_kernel_parameters)
+    return plan_command(check_command(raw), config.allow_dangerous, config.allow_kernel_parameters,
+                        config.live_activation)
 
 
 def digest(command: RemediationCommand) -> str:
@@ -299,6 +299,7 @@ class IntakeConfig:
     # The operator's settings the remediate role plans with, so the intake refuses what the role would refuse.
     allow_dangerous: bool = False
     allow_kernel_parameters: tuple[str, ...] = ()
+    live_activation: bool = True
 
     def check(self) -> None:
         problems: Problems = []
@@ -387,7 +388,7 @@ class Intake(object):
         try:
             if arrival.problem is not None:
                 raise refusal(*arrival.problem)
-            plan = check_and_plan(arrival.raw, self.config.allow_dangerous, self.config.allow_kernel_parameters)
+            plan = check_and_plan(arrival.raw, self.config)
         except ValidationError as error:
             self._reject(arrival, [(path, short(reason)) for path, reason in error.errors] or [("$", short(str(error)))])
             return

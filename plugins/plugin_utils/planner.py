@@ -101,6 +101,8 @@ class RemediationPlan:
     command: RemediationCommand
     steps: tuple[Step, ...]
     restart_reasons: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = field(default=())
+    live_activation: bool = True
 
     @property
     def requires_restart(self) -> bool:
@@ -127,6 +129,9 @@ class RemediationPlan:
             "reason": self.command.reason,
             "requires_restart": self.requires_restart,
             "restart_reasons": list(self.restart_reasons),
+            "notes": list(self.notes),
+            # auto: iris merge on a running instance (live changes in effect at once), the file otherwise.
+            "cpf_apply": "auto" if self.live_activation else "file",
             "steps": [step.as_dict() for step in self.steps],
             "cpf_settings": [setting.module_args() for setting in cpf.cpf_settings] if cpf else [],
             "kernel_before_cpf": kernel_args if kernel_first else [],
@@ -137,21 +142,24 @@ class RemediationPlan:
         }
 
 
-def plan_document(document: Any, allow_dangerous: bool = False,
-                  allow_kernel_parameters: tuple[str, ...] = ()) -> RemediationPlan:
+def plan_document(document: Any, allow_dangerous: bool = False, allow_kernel_parameters: tuple[str, ...] = (),
+                  live_activation: bool = True) -> RemediationPlan:
     """Read a raw command (JSON bytes, text or data) with the one strict reader, then plan it."""
-    return plan_command(check_command(document), allow_dangerous, allow_kernel_parameters)
+    return plan_command(check_command(document), allow_dangerous, allow_kernel_parameters, live_activation)
 
 
 def plan_command(command: RemediationCommand, allow_dangerous: bool = False,
-                 allow_kernel_parameters: tuple[str, ...] = ()) -> RemediationPlan:
+                 allow_kernel_parameters: tuple[str, ...] = (), live_activation: bool = True) -> RemediationPlan:
     """Ordered steps for ``command``; ValidationError lists every problem (JSON path, reason).
 
-    ``allow_dangerous`` and ``allow_kernel_parameters`` are the operator's, never the command's."""
+    ``allow_dangerous``, ``allow_kernel_parameters`` and ``live_activation`` are the operator's, never the command's.
+    With ``live_activation`` (the cpf step applies a running instance's changes with ``iris merge``), a command whose
+    every change IRIS activates live needs no restart, whatever its ``requires_restart`` says."""
     problems: Problems = []
     position = {action.action: index for index, action in enumerate(command.parameters)}
     steps: list[Step] = []
     restart_reasons: list[str] = []
+    notes: list[str] = []
     explicit_restart: Optional[RestartAction] = None
     ordered = command.ordered_actions()
     for order, action in enumerate(ordered):
@@ -178,6 +186,9 @@ def plan_command(command: RemediationCommand, allow_dangerous: bool = False,
             problems.append(("$.requires_restart", "is false, yet parameters include a restart action; "
                                                    "set it to true or remove the restart"))
         restart_reasons.insert(0, "the command includes a restart action")
+    elif command.requires_restart and live_activation and not restart_reasons:
+        notes.append("the command sets requires_restart, but every change takes effect live (CPF changes through "
+                     "iris merge on a running instance): no restart, no approval needed")
     elif command.requires_restart:
         restart_reasons.insert(0, "the command sets requires_restart")
     if problems:
@@ -186,7 +197,8 @@ def plan_command(command: RemediationCommand, allow_dangerous: bool = False,
     if restart_reasons:
         steps.append(Step(len(steps) + 1, "restart", RESTART_MODULE, implied=explicit_restart is None,
                           restart=explicit_restart or RestartAction()))
-    return RemediationPlan(command=command, steps=tuple(steps), restart_reasons=tuple(restart_reasons))
+    return RemediationPlan(command=command, steps=tuple(steps), restart_reasons=tuple(restart_reasons),
+                           notes=tuple(notes), live_activation=live_activation)
 
 
 def _too_many(path: str, count: int, problems: Problems) -> bool:

@@ -12,6 +12,7 @@ from typing import Any, Dict, List
 
 import pytest
 
+from ansible_collections.irisops.iris.plugins.plugin_utils.planner import plan_document
 from http_sink import HttpSink
 
 REPO = Path(__file__).resolve().parents[2]
@@ -48,8 +49,9 @@ def test_dry_run_queues_every_example_in_arrival_order_and_holds_restarts(tmp_pa
                          "-e", "dry_run=true")
     assert result.returncode == 0, result.stdout + result.stderr
     documents = [json.loads(path.read_text()) for path in EXAMPLES]
-    plain = [doc["command_id"] for doc in documents if not doc["requires_restart"]]
-    held = sorted(doc["command_id"] for doc in documents if doc["requires_restart"])
+    # What waits for approval is what the plan restarts for (a live change needs none, whatever the command says).
+    plain = [doc["command_id"] for doc in documents if not plan_document(doc).requires_restart]
+    held = sorted(doc["command_id"] for doc in documents if plan_document(doc).requires_restart)
     assert queued_lines(result.stdout) == ["%d: %s on instance IRIS" % (n, cid) for n, cid in enumerate(plain, 1)]
     assert "pending: %s" % ", ".join(held) in result.stdout.replace("\\n", "")
     approved = run_consume(ansible_env, "-e", "source=%s" % inbox, "-e", "commands_state_dir=%s" % state,
@@ -109,28 +111,37 @@ def test_consume_remediates_in_order_and_releases_the_restart_after_approval(
     since = emulator.instance("IRIS").since
     sysctl_dir = tmp_path / "sysctl.d"
     sysctl_dir.mkdir()
-    locksiz = json.loads((REPO / "examples" / "commands" / "fault-locksiz-too-small.json").read_text())
+    journal = json.loads((REPO / "examples" / "commands" / "resource-journal-buffers.json").read_text())
     swappiness = json.loads((REPO / "examples" / "commands" / "os-swappiness.json").read_text())
-    inbox = _inbox_with(tmp_path, [locksiz, swappiness])
+    locksiz = json.loads((REPO / "examples" / "commands" / "fault-locksiz-too-small.json").read_text())
+    inbox = _inbox_with(tmp_path, [journal, swappiness, locksiz])
+    cpf_before = (install_dir / "iris.cpf").read_bytes()
     state = tmp_path / "state"
     env = dict(ansible_env, IRISEMU_REGISTRY=emulator.registry, PATH=emulator.env["PATH"])
     args = ["-e", "source=%s" % inbox, "-e", "commands_state_dir=%s" % state,
             "-e", "remediate_proc_root=%s" % emulator.proc_root("IRIS"), "-e", "remediate_sysctl_dir=%s" % sysctl_dir,
             "-e", "remediate_restart_stable_seconds=0.5"]
 
+    dry = run_consume(env, *args, "-e", "dry_run=true")  # uses nothing up: the real run below applies everything
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert (vm / "swappiness").read_text() == "60\n" and (install_dir / "iris.cpf").read_bytes() == cpf_before
+    assert not (state / "accepted.json").exists() and not (inbox / "done").exists()
+
     first = run_consume(env, *args)
     assert first.returncode == 0, first.stdout + first.stderr
     assert (vm / "swappiness").read_text().strip() == "5"
-    assert "pending: fault-locksiz-too-small-001" in first.stdout
-    assert CpfDocument.parse((install_dir / "iris.cpf").read_bytes()).get("config", "locksiz") != "0"
+    # locksiz is live: merged into the running instance without a restart and without approval.
+    document = CpfDocument.parse((install_dir / "iris.cpf").read_bytes())
+    assert document.get("config", "locksiz") == "0" and document.get("config", "jrnbufs") == "64"
+    assert "pending: resource-journal-buffers-001" in first.stdout
     assert emulator.instance("IRIS").since == since, "nothing restarted while the restart waits for approval"
 
-    (state / "approvals" / "fault-locksiz-too-small-001").write_text("ops\n")
+    (state / "approvals" / "resource-journal-buffers-001").write_text("ops\n")
     second = run_consume(env, *args)
     assert second.returncode == 0, second.stdout + second.stderr
-    assert CpfDocument.parse((install_dir / "iris.cpf").read_bytes()).get("config", "locksiz") == "0"
+    assert CpfDocument.parse((install_dir / "iris.cpf").read_bytes()).get("config", "jrnbufs") == "128"
     assert emulator.instance("IRIS").since != since
-    assert sorted(path.name for path in (inbox / "done").iterdir()) == ["00.json", "01.json"]
+    assert sorted(path.name for path in (inbox / "done").iterdir()) == ["00.json", "01.json", "02.json"]
 
     third = run_consume(env, *args, "-e", "source=%s" % _inbox_with(tmp_path, [swappiness]))
     assert third.returncode == 0 and "0 accepted" in third.stdout and "1 duplicate" in third.stdout

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -18,7 +19,14 @@ def test_demo_closes_the_loop() -> None:
     done = subprocess.run(["bash", str(REPO / "scripts" / "demo.sh")], capture_output=True, text=True, timeout=600,
                           check=False)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
-    assert "LOCK TABLE FULL errors since the remediation restart: 0" in done.stdout
+    # The live fix: IRIS kept running (same start time) and its LOCK TABLE FULL counter stopped growing.
+    [since] = re.findall(r"^IRIS running since: (.+) -> (.+)$", done.stdout, re.MULTILINE)
+    assert since[0] == since[1] and since[0].startswith("running, since")
+    [(at_fix, later)] = re.findall(r"errors since IRIS started: (\d+) at the fix, (\d+) three fault", done.stdout)
+    assert int(at_fix) >= 2 and later == at_fix
+    # Beside it, the restart: IRIS2 came back with a new start time.
+    [restarted] = re.findall(r"^IRIS2 running since: (.+) -> (.+)$", done.stdout, re.MULTILINE)
+    assert restarted[0] != restarted[1]
     received = [json.loads(line) for line in (DEMO / "received.ndjson").read_text(encoding="utf-8").splitlines()]
     assert any(message["instance"] == "IRIS" and message["text"].startswith("LOCK TABLE FULL") for message in received)
     assert any(message["instance"] is None for message in received)  # the generated test data arrived too

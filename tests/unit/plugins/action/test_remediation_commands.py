@@ -24,7 +24,8 @@ COMMAND: Dict[str, Any] = {
     "command_id": "act-001", "instance": "IRIS", "error_type": "os", "severity": 1,
     "parameters": [{"action": "kernel", "changes": [{"name": "vm.swappiness", "new_value": 5}]}],
 }
-RESTART: Dict[str, Any] = dict(COMMAND, command_id="act-restart", requires_restart=True)
+RESTART: Dict[str, Any] = dict(COMMAND, command_id="act-restart", requires_restart=True,
+                               parameters=COMMAND["parameters"] + [{"action": "restart"}])
 
 
 def run_action(check_mode: bool = False, task_vars: Optional[Dict[str, Any]] = None, **args: Any) -> Dict[str, Any]:

@@ -31,7 +31,7 @@ BASE: Dict[str, Any] = {
 }
 RESTART: Dict[str, Any] = {
     "command_id": "restart-001", "instance": "IRIS", "error_type": "config", "severity": 2, "requires_restart": True,
-    "parameters": [{"action": "cpf", "changes": [{"section": "config", "parameter": "locksiz", "new_value": "0"}]}],
+    "parameters": [{"action": "cpf", "changes": [{"section": "config", "parameter": "gmheap", "new_value": "307200"}]}],
 }
 
 

@@ -85,10 +85,16 @@ def test_execution_order_is_honoured() -> None:
     assert default_order["kernel_before_cpf"] == [] and len(default_order["kernel_after_cpf"]) == 1
 
 
-def test_command_asking_for_a_restart_gets_one() -> None:
-    plan = plan_document(command(cpf(LOCKSIZ), requires_restart=True))
-    assert [step.action for step in plan.steps] == ["cpf", "restart"]
-    assert plan.restart_reasons == ("the command sets requires_restart",)
+def test_command_asking_for_a_restart_gets_one_unless_every_change_is_live() -> None:
+    filed = plan_document(command(cpf(LOCKSIZ), requires_restart=True), live_activation=False)
+    assert [step.action for step in filed.steps] == ["cpf", "restart"]
+    assert filed.restart_reasons == ("the command sets requires_restart",) and filed.as_dict()["cpf_apply"] == "file"
+    live = plan_document(command(cpf(LOCKSIZ), requires_restart=True))
+    assert [step.action for step in live.steps] == ["cpf"] and not live.requires_restart
+    assert "no restart, no approval needed" in live.notes[0] and live.as_dict()["cpf_apply"] == "auto"
+    mixed = plan_document(command(cpf(LOCKSIZ, GMHEAP), requires_restart=True))
+    assert [step.action for step in mixed.steps] == ["cpf", "restart"]
+    assert mixed.restart_reasons == ("the command sets requires_restart", "[config] gmheap needs a restart")
 
 
 def test_kernel_memory_parameter_implies_restart_other_does_not() -> None:
@@ -288,7 +294,7 @@ def test_plan_says_why_the_restart_is_there() -> None:
     assert (implied["restart_implied"], implied["restart_on_any_change"]) == (True, False)
     assert [(change["name"], change["requires_restart"]) for change in implied["kernel_after_cpf"]] == [
         ("vm.nr_hugepages", True), ("vm.swappiness", False)]
-    asked = plan_document(command(cpf(LOCKSIZ), requires_restart=True)).as_dict()
+    asked = plan_document(command(cpf(LOCKSIZ), requires_restart=True), live_activation=False).as_dict()
     assert (asked["restart_implied"], asked["restart_on_any_change"]) == (True, True)
     explicit = plan_document(command(cpf(LOCKSIZ), {"action": "restart"}, requires_restart=True)).as_dict()
     assert (explicit["restart_implied"], explicit["restart_on_any_change"]) == (False, False)
