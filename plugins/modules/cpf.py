@@ -645,10 +645,18 @@ class CpfMergeEdit(CpfEdit):
                 self.builder.add_change("%s [%s] %s (active)" % (self.instance.name, entry["section"], entry["parameter"]),
                                         setting.shown(active), setting.shown(setting.value))
             entry["activation"] = activation(setting.spec)
+            self.label_file_change(entry, live)
             self.to_merge.append((entry["section"], entry["parameter"], setting.value or ""))
             self.result["activated" if live else "pending_restart"].append(setting.target)
         self.planned_actions = [plan_action(action, self.before, self.view) for action in self.actions]
         self.result["actions"] = [planned.as_dict() for planned in self.planned_actions]
+
+    def label_file_change(self, entry: Dict[str, Any], live: bool) -> None:
+        """The ToolResult (and so the WorkflowTrace) says which written values are active now and which wait."""
+        target = "%s [%s] %s" % (self.path, entry["section"], entry["parameter"])
+        for change in self.builder.changes:
+            if change["target"] == target:
+                change["target"] += " (active now)" if live else " (waits for the restart)"
 
     def needs_apply(self, original: bytes, updated: bytes) -> bool:
         return bool(self.to_merge) or any(planned.run for planned in self.planned_actions)

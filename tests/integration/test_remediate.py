@@ -174,8 +174,11 @@ def test_each_fault_example_fixes_its_emulator_fault(name: str, emulator: Emulat
     since = emulator.instance("IRIS").since
     run = remediation.run(example(name), "-e", "approve_restart=true")
     assert run.returncode == 0, run.stdout + run.stderr
-    assert remediation.only_trace().overall_status.value == "success"
+    trace = remediation.only_trace()
+    assert trace.overall_status.value == "success"
     live = name in LIVE_FIXES  # iris merge activates it in the running instance
+    cpf_changes = [change.target for step in trace.steps_executed if step.tool == "cpf" for change in step.changes]
+    assert all(target.endswith(" (active now)" if live else " (waits for the restart)") for target in cpf_changes)
     log_before_check = emulator.messages_log("IRIS")
     connect_ecp_clients(emulator, "IRIS", int(fault.get("ecp_clients", 0)))
     time.sleep(0.5)  # five fault intervals
