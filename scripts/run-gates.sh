@@ -19,8 +19,16 @@ provide_get_pip() {
   [ -f "$cache/get_pip_25_2.py" ] || cp scripts/get_pip_offline.py "$cache/get_pip_25_2.py"
 }
 
+# ansible-test runs in en_US.UTF-8 and warns when it has to fall back to C.UTF-8: build the locale where Debian's
+# locale data is installed and we may (root), else the warning stays and says why.
+provide_test_locale() {
+  locale -a 2>/dev/null | grep -qix 'en_US.utf8' && return 0
+  localedef -i en_US -f UTF-8 en_US.UTF-8 2>/dev/null || echo "note: cannot build the en_US.UTF-8 locale (needs root and Debian's locales data)"
+}
+
 gate_sanity() {
   provide_get_pip
+  provide_test_locale
   rm -rf "$SANITY_PARENT" && mkdir -p "$SANITY_ROOT"
   # The files git knows (tracked, or new and not ignored): exactly what would be committed.
   git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
