@@ -544,7 +544,8 @@ class CpfEdit(object):
         else:
             self.result["changed"], attributes_diff = apply_file_attributes(self.module, self.path, self.result["changed"])
         if self.module._diff:
-            self.result["diff"] = content_diff(self.path, original, document, attributes_diff)
+            changed = ["[%s] %s" % (entry["section"], entry["parameter"]) for entry in self.changes if entry["changed"]]
+            self.result["diff"] = content_diff(self.path, original, document, attributes_diff, changed)
         self.result["tool_result"] = self.builder.build(
             requires_user_action=bool(self.result["restart_required"]), dry_run=self.dry_run)
         self.module.exit_json(**self.result)
@@ -595,9 +596,11 @@ class MoveFailed(Exception):
     """atomic_move could not put the new content in place."""
 
 
-def content_diff(path: str, original: bytes, document: CpfDocument, attributes: Optional[Dict[str, Any]]) -> Any:
-    """The --diff of the file with every secret value masked; a list with the attributes diff when they differ."""
-    header = "%s (content)" % path
+def content_diff(path: str, original: bytes, document: CpfDocument, attributes: Optional[Dict[str, Any]],
+                 targets: List[str]) -> Any:
+    """The --diff of the file with every secret value masked; a list with the attributes diff when they differ.
+    The header names the changed parameters with their sections (a hunk of ``k=v`` lines alone does not)."""
+    header = "%s (content%s)" % (path, ": " + ", ".join(targets) if targets else "")
     before = CpfDocument.parse(original).render_masked(is_secret_key, MASK).decode("utf-8", "replace")
     after = document.render_masked(is_secret_key, MASK).decode("utf-8", "replace")
     content = dict(before=before, after=after, before_header=header, after_header=header)

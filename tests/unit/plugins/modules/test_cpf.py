@@ -61,7 +61,7 @@ def test_check_mode_with_diff_is_a_dry_run(cpf: Path) -> None:
                  check_mode=True, diff=True)
     assert result["changed"] is True and result["restart_required"] is False
     assert result["tool_result"]["dry_run"] is True and result["tool_result"]["trace_id"] == trace_id
-    assert result["diff"]["before_header"] == "%s (content)" % cpf
+    assert result["diff"]["before_header"] == "%s (content: [SQL] LockThreshold)" % cpf  # the section is named
     assert result["diff"]["after"] == result["diff"]["before"].replace("LockThreshold=1000", "LockThreshold=5000")
     assert cpf.read_bytes() == before
 
