@@ -8,7 +8,6 @@ own hosts and none for the others'; the guard still refuses a bad command when t
 from __future__ import annotations
 
 import json
-import os
 import sys
 import threading
 from pathlib import Path
@@ -20,11 +19,10 @@ import pytest
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument
 from ansible_collections.irisops.iris.plugins.plugin_utils.models import WorkflowTrace
 from emulator import EmulatorEnv
+from test_awx_runner import JOB_TEMPLATE, job_envvars
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
-VENV_BIN = REPO / ".venv" / "bin"
-JOB_TEMPLATE = json.loads((REPO / "docs" / "awx" / "job_template.json").read_text())
 COMMAND = json.loads((REPO / "examples" / "commands" / "fault-gmheap-too-small.json").read_text())
 INSTANCES = ["SLICE1", "SLICE2", "SLICE3", "SLICE4"]
 # AWX assigns hosts to slices round robin: with 2 slices, hosts 1 and 3 go to the first, 2 and 4 to the second.
@@ -49,14 +47,7 @@ def private_dir(tmp_path: Path, emulator: EmulatorEnv, label: str, extravars: Di
     (private / "inventory").mkdir()
     (private / "inventory" / "hosts.json").write_text(json.dumps(inventory(emulator, tmp_path)))
     (private / "env" / "extravars").write_text(json.dumps(extravars))
-    envvars = {"ANSIBLE_COLLECTIONS_PATH": str(REPO / "build" / "collections"),
-               "ANSIBLE_CALLBACKS_ENABLED": "irisops.iris.workflow_trace",
-               "IRISOPS_TRACE_DIR": str(private / "artifacts" / "irisops-traces"),
-               "IRISEMU_REGISTRY": emulator.registry,
-               "PATH": "%s:%s:%s" % (os.path.dirname(emulator.iris_bin), VENV_BIN, os.environ.get("PATH", "")),
-               "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-local"), "ANSIBLE_REMOTE_TMP": str(tmp_path / "ansible-remote"),
-               "ANSIBLE_FORKS": str(JOB_TEMPLATE["forks"]), "ANSIBLE_NOCOLOR": "1"}
-    (private / "env" / "envvars").write_text(json.dumps(envvars))
+    (private / "env" / "envvars").write_text(json.dumps(job_envvars(private, emulator, tmp_path)))
     return private
 
 
