@@ -11,7 +11,7 @@ import json
 import sys
 import threading
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import ansible_runner
 import pytest
@@ -86,7 +86,7 @@ def faulty_fleet(emulator: EmulatorEnv, tmp_path: Path) -> EmulatorEnv:
     return emulator
 
 
-def gmheap(emulator: EmulatorEnv, name: str) -> str:
+def gmheap(emulator: EmulatorEnv, name: str) -> Optional[str]:
     return CpfDocument.parse((emulator.instances[name] / "iris.cpf").read_bytes()).get("config", "gmheap")
 
 
@@ -103,10 +103,10 @@ def test_sliced_job_remediates_every_instance_once_with_one_trace_per_instance_p
         # Only the slice's hosts ran the role: the limit also leaves the guard's localhost play without a host.
         assert sorted(result.stats["changed"]) == SLICES[number] and not result.stats["failures"]
         slice_traces = traces(result)
-        assert sorted(trace.instance for trace in slice_traces) == [host.upper() for host in SLICES[number]]
+        assert sorted(str(trace.instance) for trace in slice_traces) == [host.upper() for host in SLICES[number]]
         assert all(trace.overall_status.value == "success" for trace in slice_traces)
         assert all([step.tool for step in trace.steps_executed] == ["cpf", "instance_restart"] for trace in slice_traces)
-    remediated = [trace.instance for result in results for trace in traces(result)]
+    remediated = [str(trace.instance) for result in results for trace in traces(result)]
     assert sorted(remediated) == INSTANCES  # every instance once, none twice
     for name in INSTANCES:
         assert gmheap(emulator, name) == "307200" and emulator.instance(name).since != since[name]
