@@ -578,9 +578,13 @@ class Restart(object):
             raise RestartError("instance %s did not start: %s; qlist shows %r" % (before.name, command, status_text(observed[0])))
 
         health_begin = time.monotonic()
+        # The first probe judges the state just observed: one `iris qlist` less per restart.
+        fresh = [True]
 
         def healthy() -> bool:
-            observed[0] = self.observe()
+            if not fresh[0]:
+                observed[0] = self.observe()
+            fresh[0] = False
             results = self.run_checks(observed[0], start_offset)
             return observed[0].running and observed[0].activity != before.activity and all(result.ok for result in results)
 

@@ -38,6 +38,17 @@ def survey_answers(**answers: str) -> Dict[str, Any]:
     return values
 
 
+def job_envvars(private: Path, emulator: EmulatorEnv, tmp_path: Path) -> Dict[str, str]:
+    """env/envvars of a job: what the execution environment sets, plus the emulator and the job's trace folder."""
+    return {"ANSIBLE_COLLECTIONS_PATH": str(REPO / "build" / "collections"),
+            "ANSIBLE_CALLBACKS_ENABLED": "irisops.iris.workflow_trace",
+            "IRISOPS_TRACE_DIR": str(private / "artifacts" / "irisops-traces"),
+            "IRISEMU_REGISTRY": emulator.registry,
+            "PATH": "%s:%s:%s" % (os.path.dirname(emulator.iris_bin), VENV_BIN, os.environ.get("PATH", "")),
+            "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-local"), "ANSIBLE_REMOTE_TMP": str(tmp_path / "ansible-remote"),
+            "ANSIBLE_FORKS": str(JOB_TEMPLATE["forks"]), "ANSIBLE_NOCOLOR": "1"}
+
+
 def launch(tmp_path: Path, emulator: EmulatorEnv, answers: Dict[str, Any], job_type: str = "run") -> Any:
     """One job: a fresh private data dir, as AWX lays it out for each job run."""
     private = tmp_path / ("job-%d" % len(list(tmp_path.glob("job-*"))))
@@ -51,14 +62,7 @@ def launch(tmp_path: Path, emulator: EmulatorEnv, answers: Dict[str, Any], job_t
     extravars.update({line.split(":", 1)[0].strip(): line.split(":", 1)[1].strip()
                       for line in JOB_TEMPLATE["extra_vars"].splitlines() if ":" in line})
     (private / "env" / "extravars").write_text(json.dumps(extravars))
-    envvars = {"ANSIBLE_COLLECTIONS_PATH": str(REPO / "build" / "collections"),
-               "ANSIBLE_CALLBACKS_ENABLED": "irisops.iris.workflow_trace",
-               "IRISOPS_TRACE_DIR": str(private / "artifacts" / "irisops-traces"),
-               "IRISEMU_REGISTRY": emulator.registry,
-               "PATH": "%s:%s:%s" % (os.path.dirname(emulator.iris_bin), VENV_BIN, os.environ.get("PATH", "")),
-               "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-local"), "ANSIBLE_REMOTE_TMP": str(tmp_path / "ansible-remote"),
-               "ANSIBLE_FORKS": str(JOB_TEMPLATE["forks"]), "ANSIBLE_NOCOLOR": "1"}
-    (private / "env" / "envvars").write_text(json.dumps(envvars))
+    (private / "env" / "envvars").write_text(json.dumps(job_envvars(private, emulator, tmp_path)))
     cmdline = " ".join((["--check"] if job_type == "check" else []) + (["--diff"] if JOB_TEMPLATE["diff_mode"] else []))
     return ansible_runner.run(private_data_dir=str(private), project_dir=str(REPO), playbook=JOB_TEMPLATE["playbook"],
                               ident="job", cmdline=cmdline, quiet=True)

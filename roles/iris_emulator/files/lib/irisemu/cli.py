@@ -11,23 +11,21 @@ starting a running instance prints "... is already up!".
 
 from __future__ import annotations
 
-import argparse
 import os
 import select
 import signal
-import subprocess
 import sys
 import time
-from typing import List, Optional, Sequence
+from typing import TYPE_CHECKING, List, Optional, Sequence
 
-from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument
-from ansible_collections.irisops.iris.plugins.module_utils.iris_log import parse_text
-
-from .config import Switches
-from .merge import merge
 from .registry import (
     DEFAULT_VERSION, EmulatorError, InstanceRecord, Registry, RuntimeState, ctime, normalise_name, pid_alive,
     running_state)
+
+# A restart runs `iris qlist` several times per instance: each command imports only what it uses
+# (argparse, subprocess, the CPF and messages.log parsers are imported by the commands that need them).
+if TYPE_CHECKING:
+    import argparse
 
 START_GRACE_SECONDS = 60.0
 STOP_GRACE_SECONDS = 10.0
@@ -106,6 +104,8 @@ def selected(registry: Registry, name: Optional[str]) -> List[InstanceRecord]:
 
 # -- start -----------------------------------------------------------------------------------------
 def start(registry: Registry, name: str, cpf: Optional[str]) -> int:
+    import subprocess
+
     record = registry.get(name)
     if running_state(record) is not None:
         out("%s is already up!" % record.name)
@@ -145,6 +145,8 @@ def start(registry: Registry, name: str, cpf: Optional[str]) -> int:
 
 def switch_seconds(record: InstanceRecord, name: str) -> float:
     """A delay switch for the command's own timeout; the daemon reports a malformed switches file."""
+    from .config import Switches
+
     try:
         return float(getattr(Switches.load(record.switches_file), name))
     except EmulatorError:
@@ -167,6 +169,8 @@ def wait_for_report(fd: int, timeout: float) -> str:
 
 def print_startup_summary(record: InstanceRecord, log_offset: int) -> None:
     """Console lines of a real start: the allocation lines and the alert count."""
+    from ansible_collections.irisops.iris.plugins.module_utils.iris_log import parse_text
+
     try:
         with open(record.messages_log) as handle:
             handle.seek(log_offset)
@@ -233,6 +237,8 @@ def force(registry: Registry, name: str) -> int:
 
 # -- create / delete -------------------------------------------------------------------------------
 def create(registry: Registry, args: argparse.Namespace) -> int:
+    from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument
+
     name = normalise_name(args.instance)
     if registry.exists(name):
         raise EmulatorError("Instance '%s' already exists." % name)
@@ -268,6 +274,8 @@ def copied_cpf(source_path: str, superserver_port: Optional[int], web_port: Opti
 
     Everything else stays byte for byte (the CPF model keeps line endings, comments and order).
     """
+    from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument
+
     with open(source_path, "rb") as source:
         data = source.read()
     try:
@@ -307,6 +315,8 @@ def delete(registry: Registry, name: str) -> int:
 
 # -- entry point -----------------------------------------------------------------------------------
 def parse_create(argv: Sequence[str]) -> argparse.Namespace:
+    import argparse
+
     parser = argparse.ArgumentParser(prog="iris create", add_help=False)
     parser.add_argument("instance")
     parser.add_argument("install_dir")
@@ -356,6 +366,8 @@ def main(argv: Sequence[str]) -> int:
         if command == "force":
             return force(registry, name)
         if command == "merge":
+            from .merge import merge
+
             return merge(registry.get(name), options)
         if command == "delete":
             return delete(registry, name)
