@@ -22,7 +22,6 @@ from typing import Callable, Dict, List, Mapping, MutableMapping, Optional, Tupl
 
 from ansible_collections.irisops.iris.plugins.module_utils import iris_events as E
 from ansible_collections.irisops.iris.plugins.module_utils import iris_log
-from ansible_collections.irisops.iris.plugins.module_utils.cpf_catalog import ECP_MB, MISC_MB
 from ansible_collections.irisops.iris.plugins.plugin_utils.generator.session import Session
 from ansible_collections.irisops.iris.plugins.plugin_utils.models import MessageCategory
 
@@ -110,11 +109,7 @@ def _max_server_conn(session: Session, _values: MutableMapping[str, str]) -> str
 
 def _too_few_huge_pages(session: Session, _values: MutableMapping[str, str]) -> str:
     # Fewer 2MB pages than the allocation needs: why the start failed.
-    return str(session.draw(0, session.profile.shared_memory_mb // 2 - 1))
-
-
-def _fixed(value: int) -> ValueFn:
-    return lambda _session, _values: str(value)
+    return str(session.draw(0, session.profile.memory.total_mb // 2 - 1))
 
 
 def _heap_request_kb(session: Session, values: MutableMapping[str, str]) -> str:
@@ -239,8 +234,7 @@ TEMPLATES: Tuple[Template, ...] = (
              "real: huge-pages-allocation.log (the README's markdown emphasis dropped)"),
     Template("memory.breakdown", C.MEMORY, "Generic.Event", 0,
              E.SHARED_MEMORY_BREAKDOWN,
-             "real: huge-pages-allocation.log (follows the allocation line in the same millisecond)", standalone=False,
-             params={"ecp_mb": _fixed(ECP_MB), "misc_mb": _fixed(MISC_MB)}),
+             "real: huge-pages-allocation.log (follows the allocation line in the same millisecond)", standalone=False),
     Template("memory.large_pages_fallback", C.MEMORY, "Generic.Event", 2,
              E.LARGE_PAGES_FALLBACK,
              "real: alerts-large-pages-journal-license.log (double space is real)"),
