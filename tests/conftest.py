@@ -21,6 +21,9 @@ from ansible.utils.collection_loader import AnsibleCollectionConfig
 
 REPO = Path(__file__).resolve().parent.parent
 COLLECTIONS_ROOT = REPO / "build" / "collections"
+# The bin dir of the Python running the tests (its ansible-playbook, ansible-rulebook): not resolved, a venv's python
+# is a link to the base interpreter.
+VENV_BIN = Path(sys.executable).parent
 
 
 def _link_collection() -> None:
@@ -49,6 +52,19 @@ if str(COLLECTIONS_ROOT) not in sys.path:
 # tests resolve plugins through it, and it cannot be installed after the collection was imported another way.
 if AnsibleCollectionConfig.collection_finder is None:
     init_plugin_loader([str(COLLECTIONS_ROOT)])
+# The integration helpers (emulator, http_sink, openai_server) import each other by their plain names.
+if str(REPO / "tests" / "integration") not in sys.path:
+    sys.path.insert(0, str(REPO / "tests" / "integration"))
+
+from emulator import EmulatorEnv, emulator_pids  # noqa: E402
+
+
+def fresh_ansible_warnings() -> None:
+    """Ansible keeps module warnings in process-wide dicts; each in-process run starts clean like a real one."""
+    from ansible.module_utils.common import warnings as ansible_warnings
+
+    ansible_warnings._global_warnings.clear()
+    ansible_warnings._global_deprecations.clear()
 
 
 def run_module(module: Any, args: Dict[str, Any], check_mode: bool = False, diff: bool = False) -> Dict[str, Any]:
@@ -57,12 +73,9 @@ def run_module(module: Any, args: Dict[str, Any], check_mode: bool = False, diff
     ``failed`` is part of the returned dict; callers assert on it.
     """
     from ansible.module_utils import _internal as module_internal
-    from ansible.module_utils.common import warnings as ansible_warnings
     from ansible.module_utils.testing import patch_module_args
 
-    # Ansible keeps warnings in process-wide dicts; each in-process run starts clean like a real one.
-    ansible_warnings._global_warnings.clear()
-    ansible_warnings._global_deprecations.clear()
+    fresh_ansible_warnings()
 
     internal = {"_ansible_check_mode": check_mode, "_ansible_diff": diff, "_ansible_remote_tmp": "/tmp",
                 "_ansible_keep_remote_files": False}
@@ -102,6 +115,32 @@ def run_action(action: str, args: Dict[str, Any], task_vars: Optional[Dict[str, 
         play_context=play_context, loader=loader, templar=Templar(loader=loader),
         shared_loader_obj=plugin_loader.get_plugin_loader_namespace())
     return plugin.run(task_vars=task_vars or {})  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def emulator(tmp_path: Path) -> Iterator["EmulatorEnv"]:
+    """Emulated IRIS instances in tmp_path (the one emulator fixture); teardown stops them and asserts none leaked."""
+    env = EmulatorEnv(tmp_path / "iris")
+    try:
+        yield env
+    finally:
+        env.cleanup()
+
+
+@pytest.fixture
+def emulator_in_process(emulator: "EmulatorEnv", monkeypatch: pytest.MonkeyPatch) -> "EmulatorEnv":
+    """``emulator`` with its registry in this process's environment: a module run in-process (run_module) finds the
+    instances through it, as the ``iris`` command on a host finds its own."""
+    monkeypatch.setenv("IRISEMU_REGISTRY", emulator.registry)
+    return emulator
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_leaked_emulators(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """After the whole session no emulator daemon started from this session's temp dirs may be alive."""
+    yield
+    leaked = emulator_pids(str(tmp_path_factory.getbasetemp()))
+    assert not leaked, "emulator processes leaked by the test session: %s" % leaked
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ read at the next start (or activation) whatever the flag says; ``requires_restar
 cannot apply the value to a running instance at all.
 
 Public API: ``lookup``, ``specs``, ``validate_value``, ``check_setting``, ``canonical_section``,
-``KNOWN_SECTIONS``, ``OPEN_SECTIONS``, ``estimate_shared_memory``.
+``KNOWN_SECTIONS``, ``OPEN_SECTIONS``, ``estimate_shared_memory``, ``shared_memory_of``.
 """
 
 from __future__ import annotations
@@ -360,6 +360,20 @@ class SharedMemoryEstimate(object):
                 + self.buffer_descriptors_mb + self.heap_mb + self.ecp_mb + self.misc_mb)
 
 
+def shared_memory_of(global_buffers_mb: int, routine_buffers_mb: int, journal_buffers_mb: int,
+                     heap_mb: int) -> SharedMemoryEstimate:
+    """The allocation for these buffers and heap: the descriptors follow the global buffers, ECP and the rest are fixed."""
+    return SharedMemoryEstimate(
+        global_buffers_mb=global_buffers_mb,
+        routine_buffers_mb=routine_buffers_mb,
+        journal_buffers_mb=journal_buffers_mb,
+        buffer_descriptors_mb=int(math.ceil(global_buffers_mb * BUFFER_DESCRIPTORS_PER_100MB / 100.0)),
+        heap_mb=heap_mb,
+        ecp_mb=ECP_MB,
+        misc_mb=MISC_MB,
+    )
+
+
 def _int_fields(doc: CpfDocument, parameter: str) -> Tuple[int, ...]:
     spec = lookup("config", parameter)
     raw = doc.get("config", parameter)
@@ -397,12 +411,4 @@ def estimate_shared_memory(doc: CpfDocument, physical_mb: Optional[int] = None) 
         heap = int(math.ceil(gmheap[0] / 1024.0))
     else:
         heap = min(max(int(math.ceil(global_buffers * 0.03)), HEAP_AUTO_MIN_MB), HEAP_AUTO_MAX_MB)
-    return SharedMemoryEstimate(
-        global_buffers_mb=global_buffers,
-        routine_buffers_mb=routines,
-        journal_buffers_mb=journal,
-        buffer_descriptors_mb=int(math.ceil(global_buffers * BUFFER_DESCRIPTORS_PER_100MB / 100.0)),
-        heap_mb=heap,
-        ecp_mb=ECP_MB,
-        misc_mb=MISC_MB,
-    )
+    return shared_memory_of(global_buffers, routines, journal, heap)

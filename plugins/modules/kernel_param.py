@@ -275,6 +275,7 @@ from ansible_collections.irisops.iris.plugins.module_utils import iris_log, sysc
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument
 from ansible_collections.irisops.iris.plugins.module_utils.cpf_catalog import estimate_shared_memory
 from ansible_collections.irisops.iris.plugins.module_utils.durable import error_chain
+from ansible_collections.irisops.iris.plugins.module_utils.iris_events import ALLOCATION_PATTERN
 from ansible_collections.irisops.iris.plugins.module_utils.file_attributes import apply_file_attributes
 from ansible_collections.irisops.iris.plugins.module_utils.iris_control import (
     Instance, IrisControl, IrisControlError, find_iris_bin)
@@ -286,7 +287,6 @@ MIB = 1024 * 1024
 DEFAULT_HUGEPAGE_KB = 2048
 # Upper bounds recommended for IRIS hosts (docs/kernel_param.md lists the sources).
 RECOMMENDED_MAXIMUM = {"vm.swappiness": 5, "vm.dirty_background_ratio": 5, "vm.dirty_ratio": 10}
-ALLOCATION_PATTERN = re.compile(r"^(?:Allocated|Failed to allocate) (\d+)MB shared memory")
 
 
 class ModuleFailure(Exception):

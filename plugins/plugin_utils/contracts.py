@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Type, TypeVar
 
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError as JsonSchemaError
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
@@ -61,11 +62,29 @@ def _json_path(parts: Any) -> str:
     return path
 
 
+def _reasons(error: JsonSchemaError) -> list[tuple[str, str]]:
+    """(json_path, reason) of one violation; a failed discriminated ``oneOf`` (an action) reports the field at fault.
+
+    jsonschema alone says "is not valid under any of the given schemas"; the discriminator names the one branch
+    the object claims to be, so its errors (or the unknown discriminator value) are the real reason.
+    """
+    schema, instance = error.schema if isinstance(error.schema, dict) else {}, error.instance
+    discriminator = schema.get("discriminator") if error.validator == "oneOf" else None
+    if not discriminator or not isinstance(instance, dict):
+        return [(_json_path(error.absolute_path), error.message)]
+    field, mapping = discriminator["propertyName"], discriminator["mapping"]
+    value = instance.get(field)
+    if not isinstance(value, str) or value not in mapping:
+        return [(_json_path(list(error.absolute_path) + [field]), "%r is not one of %s" % (value, sorted(mapping)))]
+    branch = [option.get("$ref") for option in schema["oneOf"]].index(mapping[value])
+    return [reason for sub in error.context or () if sub.relative_schema_path[0] == branch for reason in _reasons(sub)]
+
+
 def schema_errors(name: str, document: Any) -> list[tuple[str, str]]:
     """(json_path, reason) for every violation of the published schema, in document order."""
     validator = Draft202012Validator(load_schema(name))
     errors = sorted(validator.iter_errors(document), key=lambda error: [str(p) for p in error.absolute_path])
-    return [(_json_path(error.absolute_path), error.message) for error in errors]
+    return [reason for error in errors for reason in _reasons(error)]
 
 
 def parse_document(raw: str | bytes) -> Any:

@@ -22,13 +22,5 @@ class ValidationError(IrisOpsError):
         self.errors = errors or []
 
 
-class InstanceError(IrisOpsError):
-    """An IRIS instance is unknown, unreachable or in a state that forbids the operation."""
-
-
-class ToolExecutionError(IrisOpsError):
-    """A remediation tool (module) failed while running."""
-
-
 class ExternalIntegrationError(IrisOpsError):
     """A system outside the collection (HTTP sink, LLM endpoint, command source) failed."""

@@ -6,14 +6,11 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 
 from ansible_collections.irisops.iris.plugins.module_utils.tool_result import is_trace_id, new_trace_id
 
-__all__ = ["is_trace_id", "new_trace_id", "new_span_id", "traceparent", "trace_id_from_traceparent", "ensure_trace_id"]
-
-TRACEPARENT_PATTERN = re.compile(r"^00-(?P<trace_id>[0-9a-f]{32})-(?P<span_id>[0-9a-f]{16})-(?P<flags>[0-9a-f]{2})$")
+__all__ = ["is_trace_id", "new_trace_id", "new_span_id", "traceparent"]
 
 
 def new_span_id() -> str:
@@ -28,15 +25,3 @@ def traceparent(trace_id: str, span_id: str | None = None, sampled: bool = True)
     if not is_trace_id(trace_id):
         raise ValueError("trace_id: must be 32 lowercase hex digits, not all zero; got %r" % trace_id)
     return "00-%s-%s-%s" % (trace_id, span_id or new_span_id(), "01" if sampled else "00")
-
-
-def trace_id_from_traceparent(header: str | None) -> str | None:
-    match = TRACEPARENT_PATTERN.match((header or "").strip())
-    if match is None or not is_trace_id(match.group("trace_id")):
-        return None
-    return match.group("trace_id")
-
-
-def ensure_trace_id(candidate: str | None) -> str:
-    """Keep a valid incoming trace id so one trace spans the loop; start a new trace otherwise."""
-    return candidate if candidate is not None and is_trace_id(candidate) else new_trace_id()

@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[2]
 EMULATOR_FILES = REPO / "roles" / "iris_emulator" / "files"
 MODULE_UTILS = REPO / "plugins" / "module_utils"
 # The module_utils the emulator imports at run time (copied, never duplicated in the repo).
-SHIPPED_MODULE_UTILS = ("iris_log.py", "cpf.py", "cpf_catalog.py", "durable.py", "secret_keys.py")
+SHIPPED_MODULE_UTILS = ("iris_log.py", "iris_events.py", "cpf.py", "cpf_catalog.py", "durable.py", "secret_keys.py")
 MODULE_UTILS_IN_LIB = Path("ansible_collections", "irisops", "iris", "plugins", "module_utils")
 COMMAND_TIMEOUT = 120.0
 # What an ECP application server sends first on a superserver connection (the daemon's ECP_HELLO).

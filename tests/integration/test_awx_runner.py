@@ -19,10 +19,10 @@ from ansible_collections.irisops.iris.plugins.plugin_utils.command_document impo
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument
 from ansible_collections.irisops.iris.plugins.plugin_utils.models import WorkflowTrace
 from emulator import EmulatorEnv
+from tests.conftest import VENV_BIN
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
-VENV_BIN = REPO / ".venv" / "bin"
 AWX = REPO / "docs" / "awx"
 JOB_TEMPLATE = json.loads((AWX / "job_template.json").read_text())
 SURVEY = json.loads((AWX / "survey_spec.json").read_text())

@@ -14,6 +14,7 @@ import pytest
 
 from ansible_collections.irisops.iris.plugins.plugin_utils.planner import plan_document
 from http_sink import HttpSink
+from tests.conftest import VENV_BIN
 
 REPO = Path(__file__).resolve().parents[2]
 PLAYBOOK = REPO / "playbooks" / "consume.yml"
@@ -26,7 +27,7 @@ def command(command_id: str, instance: str = "IRIS", **extra: Any) -> Dict[str, 
 
 
 def run_consume(env: Dict[str, str], *extra: str) -> "subprocess.CompletedProcess[str]":
-    return subprocess.run([str(REPO / ".venv" / "bin" / "ansible-playbook"), str(PLAYBOOK), *extra],
+    return subprocess.run([str(VENV_BIN / "ansible-playbook"), str(PLAYBOOK), *extra],
                           env=env, capture_output=True, text=True, timeout=300, check=False)
 
 

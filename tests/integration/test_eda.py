@@ -22,10 +22,10 @@ import pytest
 
 from emulator import EmulatorEnv
 from http_sink import HttpSink, free_port
+from tests.conftest import VENV_BIN
 
 pytestmark = pytest.mark.slow
-REPO = Path(__file__).resolve().parents[2]
-RULEBOOK_BIN = str(REPO / ".venv" / "bin" / "ansible-rulebook")
+RULEBOOK_BIN = str(VENV_BIN / "ansible-rulebook")
 WEBHOOK_TOKEN = "planted-webhook-token-77d1"
 
 
@@ -71,7 +71,7 @@ class Rulebook(object):
 
 @pytest.fixture
 def rulebook_env(ansible_env: Dict[str, str]) -> Iterator[Dict[str, str]]:
-    env = dict(ansible_env, PATH="%s:%s" % (REPO / ".venv" / "bin", ansible_env.get("PATH", "")))
+    env = dict(ansible_env, PATH="%s:%s" % (VENV_BIN, ansible_env.get("PATH", "")))
     yield env
 
 

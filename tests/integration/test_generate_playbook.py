@@ -24,10 +24,11 @@ from http_sink import HttpSink
 from openai_server import OpenAIServer, reply
 
 from ansible_collections.irisops.iris.plugins.module_utils import iris_log
+from tests.conftest import VENV_BIN
 
 REPO = Path(__file__).resolve().parents[2]
 PLAYBOOK = REPO / "playbooks" / "generate.yml"
-ANSIBLE_PLAYBOOK = str(REPO / ".venv" / "bin" / "ansible-playbook")
+ANSIBLE_PLAYBOOK = str(VENV_BIN / "ansible-playbook")
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 PLANTED_KEY = "sk-planted-playbook-key-51c3e9aa70"
 

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any, Dict
 
 import pytest
-from ansible.module_utils.common import warnings as ansible_warnings
 from emulator import EmulatorEnv
 
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument
@@ -18,11 +17,6 @@ from ansible_collections.irisops.iris.plugins.modules import kernel_param
 from tests.conftest import run_module
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(autouse=True)
-def fresh_warnings() -> None:
-    ansible_warnings._global_warnings.clear()
 
 
 def cpf_total_mb(install_dir: Path) -> int:
@@ -40,88 +34,81 @@ def run(emulator: EmulatorEnv, tmp_path: Path, instance: str, check: bool = Fals
     return run_module(kernel_param, args, check_mode=check, diff=diff)
 
 
-@pytest.fixture
-def registry(emulator: EmulatorEnv, monkeypatch: pytest.MonkeyPatch) -> EmulatorEnv:
-    # The module runs in this process; the control command finds the emulator's registry through the environment.
-    monkeypatch.setenv("IRISEMU_REGISTRY", emulator.registry)
-    return emulator
-
-
-def test_auto_fixes_the_huge_pages_fault_end_to_end(registry: EmulatorEnv, tmp_path: Path) -> None:
-    install_dir = registry.create("IRIS1", nr_hugepages=10)
-    registry.start("IRIS1")
+def test_auto_fixes_the_huge_pages_fault_end_to_end(emulator_in_process: EmulatorEnv, tmp_path: Path) -> None:
+    install_dir = emulator_in_process.create("IRIS1", nr_hugepages=10)
+    emulator_in_process.start("IRIS1")
     total = cpf_total_mb(install_dir)
     assert "Failed to allocate %dMB shared memory using large pages.  Switching to small pages." % total \
-        in registry.messages_log("IRIS1")
-    proc_file = registry.proc_root("IRIS1") / "vm" / "nr_hugepages"
+        in emulator_in_process.messages_log("IRIS1")
+    proc_file = emulator_in_process.proc_root("IRIS1") / "vm" / "nr_hugepages"
 
-    preview = run(registry, tmp_path, "IRIS1", check=True, diff=True, name="vm.nr_hugepages", value="auto")
+    preview = run(emulator_in_process, tmp_path, "IRIS1", check=True, diff=True, name="vm.nr_hugepages", value="auto")
     assert preview["changed"] is True and proc_file.read_text() == "10\n"
     assert preview["shared_memory"] == {"instance": "IRIS1", "required_mb": total, "cpf_estimate_mb": total,
                                         "log_allocated_mb": total, "hugepage_size_kb": 2048,
                                         "required_value": str(pages_for(total))}
     assert preview["diff"][0]["after"] == "%d\n" % pages_for(total)
 
-    result = run(registry, tmp_path, "IRIS1", name="vm.nr_hugepages", value="auto")
+    result = run(emulator_in_process, tmp_path, "IRIS1", name="vm.nr_hugepages", value="auto")
     assert result["changed"] is True and result["value"] == str(pages_for(total))
     assert proc_file.read_text() == "%d\n" % pages_for(total)
     assert (tmp_path / "99-irisops-iris.conf").read_text() == "vm.nr_hugepages = %d\n" % pages_for(total)
-    assert run(registry, tmp_path, "IRIS1", name="vm.nr_hugepages", value="auto")["changed"] is False
+    assert run(emulator_in_process, tmp_path, "IRIS1", name="vm.nr_hugepages", value="auto")["changed"] is False
 
-    registry.stop("IRIS1")
-    registry.start("IRIS1")
-    last_allocation = re.findall(r"Allocated \d+MB shared memory.*", registry.messages_log("IRIS1"))[-1]
+    emulator_in_process.stop("IRIS1")
+    emulator_in_process.start("IRIS1")
+    last_allocation = re.findall(r"Allocated \d+MB shared memory.*", emulator_in_process.messages_log("IRIS1"))[-1]
     assert last_allocation == "Allocated %dMB shared memory using Huge Pages" % total
 
 
-def test_auto_follows_a_raised_cpf_before_restart(registry: EmulatorEnv, tmp_path: Path) -> None:
-    install_dir = registry.create("IRIS2", nr_hugepages=0)
-    registry.start("IRIS2")
+def test_auto_follows_a_raised_cpf_before_restart(emulator_in_process: EmulatorEnv, tmp_path: Path) -> None:
+    install_dir = emulator_in_process.create("IRIS2", nr_hugepages=0)
+    emulator_in_process.start("IRIS2")
     started_mb = cpf_total_mb(install_dir)
     cpf = CpfDocument.parse((install_dir / "iris.cpf").read_bytes())
     cpf.set("config", "globals", "0,0,400,0,0,0")  # a remediation raised the 8KB buffers; restart pending
     (install_dir / "iris.cpf").write_bytes(cpf.render())
     raised_mb = cpf_total_mb(install_dir)
     assert raised_mb > started_mb
-    result = run(registry, tmp_path, "IRIS2", name="vm.nr_hugepages", value="auto", persist=False)
+    result = run(emulator_in_process, tmp_path, "IRIS2", name="vm.nr_hugepages", value="auto", persist=False)
     assert result["shared_memory"]["cpf_estimate_mb"] == raised_mb
     assert result["shared_memory"]["log_allocated_mb"] == started_mb
     assert result["value"] == str(pages_for(raised_mb))
 
 
-def test_auto_never_lowers_a_value_that_fits(registry: EmulatorEnv, tmp_path: Path) -> None:
-    registry.create("IRIS3", nr_hugepages=5000)
-    result = run(registry, tmp_path, "IRIS3", name="vm.nr_hugepages", value="auto", auto_margin_percent=0)
+def test_auto_never_lowers_a_value_that_fits(emulator_in_process: EmulatorEnv, tmp_path: Path) -> None:
+    emulator_in_process.create("IRIS3", nr_hugepages=5000)
+    result = run(emulator_in_process, tmp_path, "IRIS3", name="vm.nr_hugepages", value="auto", auto_margin_percent=0)
     assert result["changed"] is True and result["value"] == "5000"  # only the file was missing
     assert result["tool_result"]["changes"] == [
         {"target": "%s:vm.nr_hugepages" % (tmp_path / "99-irisops-iris.conf"), "old_value": None, "new_value": "5000"}]
 
 
-def test_lowering_below_the_need_is_dangerous(registry: EmulatorEnv, tmp_path: Path) -> None:
-    install_dir = registry.create("IRIS4", nr_hugepages=5000)
+def test_lowering_below_the_need_is_dangerous(emulator_in_process: EmulatorEnv, tmp_path: Path) -> None:
+    install_dir = emulator_in_process.create("IRIS4", nr_hugepages=5000)
     need = pages_for(cpf_total_mb(install_dir))
-    proc_file = registry.proc_root("IRIS4") / "vm" / "nr_hugepages"
+    proc_file = emulator_in_process.proc_root("IRIS4") / "vm" / "nr_hugepages"
 
-    refused = run(registry, tmp_path, "IRIS4", name="vm.nr_hugepages", value=10)
+    refused = run(emulator_in_process, tmp_path, "IRIS4", name="vm.nr_hugepages", value=10)
     assert refused["failed"] and refused["msg"] == (
         "vm.nr_hugepages=10 is below the %d instance IRIS4 needs for %dMB shared memory (+5%%); "
         "set allow_dangerous=true to do it anyway. Nothing changed." % (need, cpf_total_mb(install_dir)))
     assert refused["tool_result"]["status"] == "failure"
     assert proc_file.read_text() == "5000\n" and not (tmp_path / "99-irisops-iris.conf").exists()
 
-    assert run(registry, tmp_path, "IRIS4", name="vm.nr_hugepages", value=need + 1)["changed"] is True
+    assert run(emulator_in_process, tmp_path, "IRIS4", name="vm.nr_hugepages", value=need + 1)["changed"] is True
 
-    confirmed = run(registry, tmp_path, "IRIS4", name="vm.nr_hugepages", value=10, allow_dangerous=True)
+    confirmed = run(emulator_in_process, tmp_path, "IRIS4", name="vm.nr_hugepages", value=10, allow_dangerous=True)
     assert confirmed["changed"] is True and proc_file.read_text() == "10\n"
     assert any("allow_dangerous: vm.nr_hugepages=10 is below" in item["event"]["msg"] for item in confirmed["warnings"])
 
 
-def test_shmmax_auto_persists_for_an_instance_without_runtime_file(registry: EmulatorEnv, tmp_path: Path) -> None:
-    install_dir = registry.create("IRIS5")
+def test_shmmax_auto_persists_for_an_instance_without_runtime_file(emulator_in_process: EmulatorEnv, tmp_path: Path) -> None:
+    install_dir = emulator_in_process.create("IRIS5")
     total = cpf_total_mb(install_dir)
-    missing = run(registry, tmp_path, "IRIS5", name="kernel.shmmax", value="auto")
+    missing = run(emulator_in_process, tmp_path, "IRIS5", name="kernel.shmmax", value="auto")
     assert missing["failed"] and "no such kernel parameter on this host" in missing["msg"]
-    result = run(registry, tmp_path, "IRIS5", name="kernel.shmmax", value="auto", apply=False)
+    result = run(emulator_in_process, tmp_path, "IRIS5", name="kernel.shmmax", value="auto", apply=False)
     assert result["value"] == str(math.ceil(total * 1024 * 1024 * 1.05))
     assert result["shared_memory"]["log_allocated_mb"] is None  # never started: the CPF alone sizes it
 
@@ -131,17 +118,17 @@ def test_shmmax_auto_persists_for_an_instance_without_runtime_file(registry: Emu
     ({"name": "vm.nr_hugepages", "value": "auto", "hugepage_size_kb": -1}, "hugepage_size_kb: must be > 0, got -1"),
     ({"name": "vm.nr_hugepages", "value": "auto", "auto_margin_percent": -5}, "auto_margin_percent: must be >= 0, got -5"),
 ])
-def test_auto_option_errors(registry: EmulatorEnv, tmp_path: Path, options: Dict[str, Any], message: str) -> None:
-    registry.create("IRIS6")
-    result = run(registry, tmp_path, "IRIS6", **options)
+def test_auto_option_errors(emulator_in_process: EmulatorEnv, tmp_path: Path, options: Dict[str, Any], message: str) -> None:
+    emulator_in_process.create("IRIS6")
+    result = run(emulator_in_process, tmp_path, "IRIS6", **options)
     assert result["failed"] and result["msg"].startswith(message)
 
 
-def test_unknown_instance_and_unsized_instance(registry: EmulatorEnv, tmp_path: Path) -> None:
-    install_dir = registry.create("IRIS7")
-    unknown = run(registry, tmp_path, "NOPE", name="vm.nr_hugepages", value="auto",
-                  proc_root=str(registry.proc_root("IRIS7")))
+def test_unknown_instance_and_unsized_instance(emulator_in_process: EmulatorEnv, tmp_path: Path) -> None:
+    install_dir = emulator_in_process.create("IRIS7")
+    unknown = run(emulator_in_process, tmp_path, "NOPE", name="vm.nr_hugepages", value="auto",
+                  proc_root=str(emulator_in_process.proc_root("IRIS7")))
     assert unknown["failed"] and unknown["msg"].startswith("instance: instance 'NOPE' is not known to")
     (install_dir / "iris.cpf").unlink()
-    unsized = run(registry, tmp_path, "IRIS7", name="vm.nr_hugepages", value="auto")
+    unsized = run(emulator_in_process, tmp_path, "IRIS7", name="vm.nr_hugepages", value="auto")
     assert unsized["failed"] and unsized["msg"].startswith("instance: cannot size shared memory of IRIS7: no CPF at")

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any, Dict, Sequence
 
 import pytest
-from ansible.module_utils.common import warnings as ansible_warnings
 
 from ansible_collections.irisops.iris.plugins.modules import kernel_param
 from tests.conftest import run_module
@@ -103,7 +102,6 @@ def snapshot(paths: Sequence[Path]) -> Dict[str, bytes]:
 
 @pytest.mark.parametrize("name", REAL_PARAMETERS)
 def test_real_proc_sys_in_check_mode_reads_and_never_writes(name: str) -> None:
-    ansible_warnings._global_warnings.clear()
     proc_file = Path("/proc/sys", *name.split("."))
     sysctl_dir = Path("/etc/sysctl.d")
     watched = [proc_file] + (sorted(sysctl_dir.iterdir()) if sysctl_dir.is_dir() else [])

@@ -19,6 +19,7 @@ import pytest
 from http_sink import HttpSink
 
 from ansible_collections.irisops.iris.plugins.plugin_utils import publisher as pub
+from tests.conftest import VENV_BIN
 
 REPO = Path(__file__).resolve().parents[2]
 COLLECTIONS = REPO / "build" / "collections"
@@ -61,7 +62,7 @@ def wait_until(condition: Any, timeout: float) -> None:
 
 
 def run_playbook(env: Dict[str, str], *extra: str) -> "subprocess.CompletedProcess[str]":
-    return subprocess.run([str(REPO / ".venv" / "bin" / "ansible-playbook"), str(PLAYBOOK), *extra],
+    return subprocess.run([str(VENV_BIN / "ansible-playbook"), str(PLAYBOOK), *extra],
                           env=env, capture_output=True, text=True, timeout=300, check=False)
 
 
@@ -74,7 +75,7 @@ def test_playbook_killed_mid_run_loses_nothing(tmp_path: Path, ansible_env: Dict
     with HttpSink(delay=0.01) as sink:
         args = ["-e", "endpoint=%s" % sink.url, "-e", "messages_file=%s" % source, "-e", "spool_dir=%s" % spool,
                 "-e", "concurrency=4", "-e", "backoff_base=0.01"]
-        process = subprocess.Popen([str(REPO / ".venv" / "bin" / "ansible-playbook"), str(PLAYBOOK), *args],
+        process = subprocess.Popen([str(VENV_BIN / "ansible-playbook"), str(PLAYBOOK), *args],
                                    env=ansible_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                    start_new_session=True)
         try:

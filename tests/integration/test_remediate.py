@@ -18,10 +18,11 @@ from ansible_collections.irisops.iris.plugins.module_utils.iris_log import LogEn
 from ansible_collections.irisops.iris.plugins.plugin_utils.models import WorkflowTrace
 from emulator import EmulatorEnv
 from hostile_commands import hostile_commands
+from tests.conftest import VENV_BIN
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
-ANSIBLE_PLAYBOOK = str(REPO / ".venv" / "bin" / "ansible-playbook")
+ANSIBLE_PLAYBOOK = str(VENV_BIN / "ansible-playbook")
 EXAMPLES = REPO / "examples" / "commands"
 FAST_FAULTS = {"fault_interval_seconds": 0.1}
 PLANTED_MARKER = Path("/tmp/irisops-pwned")

@@ -6,7 +6,8 @@
 
 Each template names where its wording comes from (``source``):
 - ``real: <file>``  the line shape was copied from log_samples/messages/<file> (a captured line);
-- ``emulator``      the bundled emulator's wording, kept identical so the closed loop reacts to it;
+- ``emulator``      the bundled emulator's wording, the same text (module_utils/iris_events.py) so the
+                    closed loop reacts to it;
 - ``docs: ...``     no captured line exists in public sources for this event (lock table full, ECP,
                     mirror, journal freeze); the wording follows what the InterSystems documentation
                     describes, it is NOT a copy of a real line.
@@ -19,6 +20,7 @@ import string
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Mapping, MutableMapping, Optional, Tuple
 
+from ansible_collections.irisops.iris.plugins.module_utils import iris_events as E
 from ansible_collections.irisops.iris.plugins.module_utils import iris_log
 from ansible_collections.irisops.iris.plugins.plugin_utils.generator.session import Session
 from ansible_collections.irisops.iris.plugins.plugin_utils.models import MessageCategory
@@ -100,6 +102,16 @@ def _heap_kb(session: Session, values: MutableMapping[str, str]) -> str:
     return str(session.profile.heap_mb * 1024)
 
 
+def _max_server_conn(session: Session, _values: MutableMapping[str, str]) -> str:
+    # The refusal happens with exactly MaxServerConn clients connected.
+    return str(session.profile.max_server_conn)
+
+
+def _too_few_huge_pages(session: Session, _values: MutableMapping[str, str]) -> str:
+    # Fewer 2MB pages than the allocation needs: why the start failed.
+    return str(session.draw(0, session.profile.memory.total_mb // 2 - 1))
+
+
 def _heap_request_kb(session: Session, values: MutableMapping[str, str]) -> str:
     return str(session.draw(64, 4096))
 
@@ -114,9 +126,6 @@ COMMON_PARAMS: Dict[str, ValueFn] = {
 }
 
 C = MessageCategory
-# The emulator's line for an ECP application server refused at [config] MaxServerConn (no captured line exists).
-ECP_CLIENT_REFUSED = ("ECP connection from application server refused: this data server already serves "
-                      "MaxServerConn={max_server_conn} ECP clients ({max_server_conn} connected)")
 TEMPLATES: Tuple[Template, ...] = (
     # --- startup / shutdown -----------------------------------------------------------------
     Template("startup.banner", C.STARTUP, "Generic.Event", 0, "",
@@ -134,8 +143,7 @@ TEMPLATES: Tuple[Template, ...] = (
                  "  System Initialized.",
              ), standalone=False),
     Template("startup.shared_memory", C.STARTUP, "Generic.Event", 0,
-             "Allocated {shared_memory_mb}MB shared memory: {global_buffers_mb}MB global buffers, "
-             "{routine_buffers_mb}MB routine buffers",
+             E.SHARED_MEMORY_ALLOCATED + ": {global_buffers_mb}MB global buffers, {routine_buffers_mb}MB routine buffers",
              "real: shared-memory-allocation-kubernetes.log, wij-recovery-after-snapshot-restore.log"),
     Template("startup.aes_ni", C.STARTUP, "Crypto.IntelSandyBridgeAESNI", 0,
              "Intel Sandy Bridge AES-NI instructions detected.", "real: wij-recovery-after-snapshot-restore.log",
@@ -145,11 +153,11 @@ TEMPLATES: Tuple[Template, ...] = (
              process="write_daemon", weight=0.3),
     Template("startup.write_daemon", C.STARTUP, "WriteDaemon.Started", 0, "Write daemon started.",
              "emulator (the tag is real; the text is not captured)", process="write_daemon", weight=0.3),
-    Template("startup.mounted", C.STARTUP, "Database.MountedRW", 0, "Mounted database {db_dir} (SFN {sfn}) read-write.",
+    Template("startup.mounted", C.STARTUP, "Database.MountedRW", 0, E.MOUNTED_READ_WRITE,
              "real: backup-freeze-thaw-journal-switch.log"),
-    Template("startup.webserver", C.STARTUP, "Utility.Event", 0, "Private webserver started on {web_port}",
+    Template("startup.webserver", C.STARTUP, "Utility.Event", 0, E.WEBSERVER_STARTED,
              "real: container-startup.log", process="web_server", weight=0.3),
-    Template("startup.logons", C.STARTUP, "Utility.Event", 0, "Enabling logons",
+    Template("startup.logons", C.STARTUP, "Utility.Event", 0, E.ENABLING_LOGONS,
              "real: container-startup.log, sharding-node-startup.log", weight=0.5),
     Template("startup.interoperability", C.STARTUP, "Utility.Event", 0,
              "Initializing Interoperability during system startup", "real: sharding-node-startup.log", weight=0.3),
@@ -160,18 +168,18 @@ TEMPLATES: Tuple[Template, ...] = (
              "Error while moving data directories ERROR #5001: Cannot create target: {data_dir}config/",
              "real: startup-failure-moving-data-directories.log (the README's markdown emphasis dropped)", weight=0.2),
     Template("startup.shutdown_requested", C.STARTUP, "Generic.Event", 0,
-             "Shutdown of InterSystems IRIS requested ({sessions} user session(s) active)",
+             E.SHUTDOWN_REQUESTED,
              "emulator (no captured shutdown line)", params={"sessions": _ints(0, 12)}, weight=0.2),
-    Template("startup.logons_disabled", C.STARTUP, "Utility.Event", 0, "Disabling logons",
+    Template("startup.logons_disabled", C.STARTUP, "Utility.Event", 0, E.DISABLING_LOGONS,
              "emulator (the counterpart of the real 'Enabling logons')", weight=0.2),
-    Template("startup.dismounted", C.STARTUP, "Database.Dismounted", 0, "Dismounted database {db_dir}",
+    Template("startup.dismounted", C.STARTUP, "Database.Dismounted", 0, E.DISMOUNTED,
              "emulator (no captured shutdown line)", standalone=False),
-    Template("startup.journaling_stopped", C.STARTUP, "Generic.Event", 0, "Journaling stopped",
+    Template("startup.journaling_stopped", C.STARTUP, "Generic.Event", 0, E.JOURNALING_STOPPED,
              "emulator (no captured shutdown line)", process="journal_daemon", standalone=False),
-    Template("startup.shutdown_complete", C.STARTUP, "Generic.Event", 0, "Shutdown of InterSystems IRIS complete",
+    Template("startup.shutdown_complete", C.STARTUP, "Generic.Event", 0, E.SHUTDOWN_COMPLETE,
              "emulator (no captured shutdown line)", standalone=False),
     Template("startup.shutdown_forced", C.STARTUP, "Generic.Event", 1,
-             "ShutdownTimeout reached with {sessions} user session(s) active; forcing them off",
+             E.SHUTDOWN_FORCED,
              "emulator (no captured shutdown line)", params={"sessions": _ints(1, 40)}, weight=0.2),
     # --- config -----------------------------------------------------------------------------
     Template("config.data_directory", C.CONFIG, "Utility.Event", 0, "ISC_DATA_DIRECTORY={data_dir}",
@@ -191,9 +199,9 @@ TEMPLATES: Tuple[Template, ...] = (
              "Global buffer setting requires attention.  Auto-selected 25% of total memory.",
              "real text of 'iris start' console output (unattributed zh article); its severity in messages.log "
              "is inferred from the '1 alert(s) during startup' that follows it"),
-    Template("config.max_server_conn", C.CONFIG, "Generic.Event", 2, ECP_CLIENT_REFUSED,
+    Template("config.max_server_conn", C.CONFIG, "Generic.Event", 2, E.ECP_CLIENT_REFUSED,
              "emulator (the MaxServerConn fault the remediation loop fixes: MaxServerConn is the ECP client limit)",
-             process="superserver"),
+             process="superserver", params={"connected": _max_server_conn}),
     Template("config.data_directory_failure", C.CONFIG, "Utility.Event", 3,
              "Error while moving data directories ERROR #5001: Cannot create target: {data_dir}config/",
              "real: startup-failure-moving-data-directories.log", weight=0.3),
@@ -222,40 +230,39 @@ TEMPLATES: Tuple[Template, ...] = (
              "docs: licence exhaustion as described for the License Server; no captured line; the count only grows",
              params={"times": _counter("license_limit_exceeded", (1, 3), (1, 4), 10 ** 6)}),
     # --- memory / resources -----------------------------------------------------------------
-    Template("memory.huge_pages", C.MEMORY, "Generic.Event", 0, "Allocated {shared_memory_mb}MB shared memory using Huge Pages",
+    Template("memory.huge_pages", C.MEMORY, "Generic.Event", 0, E.SHARED_MEMORY_ALLOCATED + E.HUGE_PAGES_SUFFIX,
              "real: huge-pages-allocation.log (the README's markdown emphasis dropped)"),
     Template("memory.breakdown", C.MEMORY, "Generic.Event", 0,
-             "{global_buffers_mb}MB global buffers, {routine_buffers_mb}MB routine buffers, {journal_buffers_mb}MB "
-             "journal buffers, {buffer_descriptors_mb}MB buffer descriptors, {heap_mb}MB heap, 5MB ECP, 10MB miscellaneous",
+             E.SHARED_MEMORY_BREAKDOWN,
              "real: huge-pages-allocation.log (follows the allocation line in the same millisecond)", standalone=False),
     Template("memory.large_pages_fallback", C.MEMORY, "Generic.Event", 2,
-             "Failed to allocate {shared_memory_mb}MB shared memory using large pages.  Switching to small pages.",
+             E.LARGE_PAGES_FALLBACK,
              "real: alerts-large-pages-journal-license.log (double space is real)"),
     Template("memory.abnormal_termination", C.MEMORY, "Generic.Event", 2,
              "Process terminated abnormally (pid {user_pid}, jobid 0x{job_id})",
              "real: alerts-large-pages-journal-license.log", process="clean_daemon"),
     Template("memory.heap_exhausted", C.MEMORY, "Generic.Event", 2,
-             "Shared memory heap exhausted: gmheap={gmheap_kb}KB, {request_kb}KB requested; allocation failed",
+             E.HEAP_EXHAUSTED,
              "emulator (the gmheap fault the remediation loop fixes)", process=USER_PROCESS,
              params={"gmheap_kb": _heap_kb, "request_kb": _heap_request_kb}),
     Template("memory.allocation_failed", C.MEMORY, "Generic.Event", 3,
-             "Unable to allocate {shared_memory_mb}MB shared memory; startup aborted",
-             "docs: memlock 64 (large pages required) makes startup fail instead of falling back; no captured line",
-             weight=0.3),
+             E.LARGE_PAGES_REQUIRED,
+             "docs: memlock 64 (large pages required) makes startup fail instead of falling back; no captured line, "
+             "wording as the emulator writes it", params={"nr_hugepages": _too_few_huge_pages}, weight=0.3),
     # --- lock table -------------------------------------------------------------------------
     Template("lock.escalation", C.LOCK, "Generic.Event", 0,
-             "Lock escalation: process {pid} escalated to a table lock on {table} after {lock_threshold} row locks",
+             E.LOCK_ESCALATION,
              "docs: LockThreshold (default 1000) lock escalation; no captured line", process=USER_PROCESS,
              params={"table": _choice("SQLUser.Orders", "Sample.Person", "HS_Local.Encounter", "Ens.MessageHeader")}),
     Template("lock.filling", C.LOCK, "Generic.Event", 1,
              "Lock table is {percent}% full ({used} of locksiz={locksiz} bytes in use)",
              "docs: lock table bounded by locksiz/gmheap; no captured line; the fill level only grows until it resets",
              params={"percent": _counter("lock_fill_percent", (75, 85), (1, 6), 99), "used": _lock_used_bytes}),
-    Template("lock.full", C.LOCK, "Generic.Event", 2, "LOCK TABLE FULL!!!",
-             "docs: an InterSystems FAQ article states that messages.log records 'LOCK TABLE FULL!!!'; no captured line",
+    Template("lock.full", C.LOCK, "Generic.Event", 2, E.LOCK_TABLE_FULL,
+             "docs: an InterSystems FAQ article states that messages.log records this line; no captured line",
              process=USER_PROCESS, weight=1.5),
     Template("lock.full_detail", C.LOCK, "Generic.Event", 2,
-             "LOCK TABLE FULL: lock table (locksiz={locksiz} bytes) cannot hold {demand} bytes of locks; lock request refused",
+             E.LOCK_TABLE_FULL_DETAIL,
              "emulator (the locksiz fault the remediation loop fixes)", params={"demand": _lock_demand}),
     # --- journal ----------------------------------------------------------------------------
     Template("journal.switch", C.JOURNAL, "Generic.Event", 0, "INTERSYSTEMS IRIS JOURNALING SYSTEM MESSAGE",
@@ -331,9 +338,9 @@ TEMPLATES: Tuple[Template, ...] = (
     Template("network.license_server_unreachable", C.NETWORK, "Utility.Event", 2,
              "LMF error:  Could not connect to license server ({license_server},{license_port}).",
              "real: alerts-large-pages-journal-license.log", process="license", weight=0.5),
-    Template("network.ecp_clients_refused", C.NETWORK, "Generic.Event", 2, ECP_CLIENT_REFUSED,
+    Template("network.ecp_clients_refused", C.NETWORK, "Generic.Event", 2, E.ECP_CLIENT_REFUSED,
              "emulator (the MaxServerConn fault the remediation loop fixes: MaxServerConn is the ECP client limit)",
-             process="superserver"),
+             process="superserver", params={"connected": _max_server_conn}),
 )
 
 

@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Dict, Optional, Tuple
 
+from ansible_collections.irisops.iris.plugins.module_utils.cpf_catalog import SharedMemoryEstimate, shared_memory_of
+
 # PIDs IRIS processes get on a busy Linux host (the samples show 390 .. 68232).
 PID_RANGE = (300, 69999)
 # Linux hands out PIDs in increasing order and wraps at pid_max; other processes of the host take the
@@ -65,14 +67,9 @@ class Profile:
         return self.data_dir + "mgr/"
 
     @property
-    def shared_memory_mb(self) -> int:
-        # Buffers, heap and the fixed overheads of the breakdown line (descriptors, ECP, miscellaneous).
-        return (self.global_buffers_mb + self.routine_buffers_mb + self.journal_buffers_mb + self.heap_mb
-                + self.buffer_descriptors_mb + 5 + 10)
-
-    @property
-    def buffer_descriptors_mb(self) -> int:
-        return max(1, self.global_buffers_mb // 11)
+    def memory(self) -> SharedMemoryEstimate:
+        """The startup allocation, sized like the emulator and cpf_info size it (cpf_catalog)."""
+        return shared_memory_of(self.global_buffers_mb, self.routine_buffers_mb, self.journal_buffers_mb, self.heap_mb)
 
     @property
     def major(self) -> str:
@@ -82,8 +79,11 @@ class Profile:
     def template_fields(self) -> Dict[str, str]:
         """Every value a template may name, as text (computed once per session: rendering is the hot path)."""
         fields = {name: str(value) for name, value in asdict(self).items()}
-        for name in ("mgr_dir", "shared_memory_mb", "buffer_descriptors_mb", "major"):
+        for name in ("mgr_dir", "major"):
             fields[name] = str(getattr(self, name))
+        memory = self.memory
+        fields.update(shared_memory_mb=str(memory.total_mb), buffer_descriptors_mb=str(memory.buffer_descriptors_mb),
+                      ecp_mb=str(memory.ecp_mb), misc_mb=str(memory.misc_mb))
         return fields
 
 

@@ -14,16 +14,13 @@ from typing import Any, Dict
 import pytest
 from ansible.errors import AnsibleActionFail
 
-REPO = Path(__file__).resolve().parents[4]
-sys.path.insert(0, str(REPO / "tests" / "integration"))
+from emulator import EmulatorEnv
+from openai_server import OpenAIServer, reply
 
-from emulator import EmulatorEnv  # noqa: E402
-from openai_server import OpenAIServer, reply  # noqa: E402
+from ansible_collections.irisops.iris.plugins.module_utils import iris_log
 
-from ansible_collections.irisops.iris.plugins.module_utils import iris_log  # noqa: E402
-
-from ansible_collections.irisops.iris.plugins.plugin_utils.models import IRISMessage, ToolResult  # noqa: E402
-from tests.conftest import run_action as action_result  # noqa: E402
+from ansible_collections.irisops.iris.plugins.plugin_utils.models import IRISMessage, ToolResult
+from tests.conftest import run_action as action_result
 
 KEY = "sk-planted-action-key-90be11f2c7"
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
@@ -111,28 +108,24 @@ def test_conflicting_options_raise_naming_the_option(tmp_path: Path, args: Dict[
         run_action(tmp_path, **args)
 
 
-def test_entries_are_appended_to_an_emulated_instance_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    emulator = EmulatorEnv(tmp_path / "iris")
-    monkeypatch.setenv("IRISEMU_REGISTRY", emulator.registry)
-    try:
-        emulator.create("APPEND")
-        emulator.start("APPEND")
-        log_path = Path(emulator.instance("APPEND").messages_log_path)
-        before = log_path.read_text(encoding="utf-8")
-        args = dict(category="lock", count=4, severity="2", instance="APPEND", append_to_instance_log=True,
-                    output="log", iris_bin=emulator.iris_bin, seed=1)
-        preview = run_action(tmp_path, check_mode=True, **args)
-        assert preview["changed"] is True and preview["dest"] == str(log_path)
-        assert log_path.read_text(encoding="utf-8") == before
-        result = run_action(tmp_path, **args)
-        assert result["changed"] is True and result["dest"] == str(log_path)
-        after = log_path.read_text(encoding="utf-8")
-        assert after.startswith(before)
-        appended = [entry.text for entry in iris_log.parse_text(after[len(before):])[0]]
-        returned = [message["text"] for message in result["messages"]]
-        assert returned and set(returned) <= set(appended)
-    finally:
-        emulator.cleanup()
+def test_entries_are_appended_to_an_emulated_instance_log(tmp_path: Path, emulator_in_process: EmulatorEnv) -> None:
+    emulator = emulator_in_process
+    emulator.create("APPEND")
+    emulator.start("APPEND")
+    log_path = Path(emulator.instance("APPEND").messages_log_path)
+    before = log_path.read_text(encoding="utf-8")
+    args = dict(category="lock", count=4, severity="2", instance="APPEND", append_to_instance_log=True,
+                output="log", iris_bin=emulator.iris_bin, seed=1)
+    preview = run_action(tmp_path, check_mode=True, **args)
+    assert preview["changed"] is True and preview["dest"] == str(log_path)
+    assert log_path.read_text(encoding="utf-8") == before
+    result = run_action(tmp_path, **args)
+    assert result["changed"] is True and result["dest"] == str(log_path)
+    after = log_path.read_text(encoding="utf-8")
+    assert after.startswith(before)
+    appended = [entry.text for entry in iris_log.parse_text(after[len(before):])[0]]
+    returned = [message["text"] for message in result["messages"]]
+    assert returned and set(returned) <= set(appended)
 
 
 def test_failing_control_command_is_reported(tmp_path: Path) -> None:

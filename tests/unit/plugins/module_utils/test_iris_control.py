@@ -6,13 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import pytest
 
 from ansible_collections.irisops.iris.plugins.module_utils.iris_control import (
     IrisControl, IrisControlError, find_iris_bin, parse_qlist, parse_qlist_line)
-from tests.integration.emulator import EmulatorEnv
+from emulator import EmulatorEnv
 
 # Real qlist output: 13 fields (IRIS), 13 with mirror fields (Cache), 10, 8 (2012) and 10 with empty state (DOCKER).
 IRIS_13 = ("INSTTEST^/ensemble/instances/insttest/^2018.1.1.643.0^running, since Fri May 13 22:07:02 2016^iris.cpf"
@@ -85,19 +85,9 @@ def run_command(args: List[str], environ_update: Optional[Dict[str, str]] = None
     return done.returncode, done.stdout, done.stderr
 
 
-@pytest.fixture
-def emulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorEnv]:
-    env = EmulatorEnv(tmp_path / "iris")
-    monkeypatch.setenv("IRISEMU_REGISTRY", env.registry)
-    try:
-        yield env
-    finally:
-        env.cleanup()
-
-
-def test_control_against_the_emulator(emulator: EmulatorEnv) -> None:
-    emulator.create("CTL")
-    control = IrisControl(emulator.iris_bin, run_command)
+def test_control_against_the_emulator(emulator_in_process: EmulatorEnv) -> None:
+    emulator_in_process.create("CTL")
+    control = IrisControl(emulator_in_process.iris_bin, run_command)
     assert [instance.name for instance in control.qlist()] == ["CTL"]
     assert control.instance("ctl").running is False
     rc, out, _err = control.start("CTL")
@@ -114,13 +104,13 @@ def test_control_against_the_emulator(emulator: EmulatorEnv) -> None:
         control.instance("NOPE")
 
 
-def test_control_reports_a_failing_qlist(emulator: EmulatorEnv) -> None:
+def test_control_reports_a_failing_qlist(emulator_in_process: EmulatorEnv) -> None:
     with pytest.raises(IrisControlError, match=r"qlist NOPE' failed \(rc=1\): Instance 'NOPE' is not installed."):
-        IrisControl(emulator.iris_bin, run_command).qlist("NOPE")
+        IrisControl(emulator_in_process.iris_bin, run_command).qlist("NOPE")
 
 
-def test_find_iris_bin(emulator: EmulatorEnv, tmp_path: Path) -> None:
-    assert find_iris_bin(lambda *_args, **_kw: None, emulator.iris_bin) == emulator.iris_bin
+def test_find_iris_bin(emulator_in_process: EmulatorEnv, tmp_path: Path) -> None:
+    assert find_iris_bin(lambda *_args, **_kw: None, emulator_in_process.iris_bin) == emulator_in_process.iris_bin
     with pytest.raises(IrisControlError, match="is not an executable file"):
         find_iris_bin(lambda *_args, **_kw: None, str(tmp_path / "missing"))
     assert find_iris_bin(lambda name, opt_dirs: "/found/" + name) == "/found/iris"

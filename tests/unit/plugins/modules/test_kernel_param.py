@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
-from ansible.module_utils.common import warnings as ansible_warnings
 
 from ansible_collections.irisops.iris.plugins.module_utils import sysctl
 from ansible_collections.irisops.iris.plugins.modules import kernel_param
@@ -58,12 +57,6 @@ class Host(object):
 @pytest.fixture
 def host(tmp_path: Path) -> Host:
     return Host(tmp_path)
-
-
-@pytest.fixture(autouse=True)
-def fresh_warnings() -> None:
-    """Ansible keeps module warnings in a process-wide dict; in-process runs must not see each other's."""
-    ansible_warnings._global_warnings.clear()
 
 
 def warning_texts(result: Dict[str, Any]) -> List[str]:
@@ -310,7 +303,6 @@ def test_recommendations_warn_only_when_changing(host: Host) -> None:
     result = run(host, name="vm.dirty_ratio", value=30)
     assert result["recommendations"] == ["vm.dirty_ratio=30 is above the 10 recommended for IRIS hosts"]
     assert warning_texts(result) == result["recommendations"]
-    ansible_warnings._global_warnings.clear()
     again = run(host, name="vm.dirty_ratio", value=30)
     assert again["recommendations"] and warning_texts(again) == []
     assert run(host, name="vm.dirty_ratio", value=10)["recommendations"] == []

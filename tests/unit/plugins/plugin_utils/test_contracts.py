@@ -55,18 +55,20 @@ def test_valid_command_is_parsed_in_execution_order() -> None:
         ({"trace_id": "0" * 32}, "$.trace_id", "does not match"),
         ({"error_type": "cosmic"}, "$.error_type", "is not one of"),
         ({"surprise": 1}, "$", "Additional properties"),
-        ({"parameters": [{"action": "reboot"}]}, "$.parameters[0]", ""),
+        ({"parameters": [{"action": "reboot"}]}, "$.parameters[0].action",
+         "'reboot' is not one of ['cpf', 'kernel', 'restart']"),
         ({"parameters": [{"action": "cpf",
                           "changes": [{"section": "config", "parameter": "../../etc", "new_value": "1"}]}]},
-         "$.parameters[0]", ""),
+         "$.parameters[0].changes[0].parameter", "'../../etc' does not match"),
     ],
 )
 def test_invalid_command_names_path_and_reason(patch: dict[str, Any], path: str, reason: str) -> None:
     with pytest.raises(ValidationError) as caught:
         contracts.validate("remediation_command", dict(EXAMPLE_COMMAND, **patch), RemediationCommand)
-    paths = [error_path for error_path, _reason in caught.value.errors]
-    assert any(p.startswith(path) for p in paths), caught.value.errors
-    assert reason in str(caught.value)
+    # The field at fault and why, in the same error (not merely somewhere in the message).
+    assert any(error_path == path and reason in error_reason for error_path, error_reason in caught.value.errors), \
+        caught.value.errors
+    assert path + ": " in str(caught.value) and reason in str(caught.value)
 
 
 def test_cross_field_rules_are_reported_after_schema() -> None:

@@ -7,5 +7,3 @@
 Stdlib only, Python >= 3.9. The log format, the CPF model and the memory sizing come from the
 collection's module_utils, copied next to this package at deploy time (lib/ansible_collections/...).
 """
-
-EMULATOR_VERSION = "1.0.0"

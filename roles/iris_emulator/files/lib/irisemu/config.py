@@ -22,17 +22,29 @@ MEMLOCK_LARGE_PAGES_DISABLED = 32
 MEMLOCK_LARGE_PAGES_REQUIRED = 64
 # Sections whose values start-up depends on; a bad value there stops the start like a real CPF error.
 CHECKED_SECTIONS = ("config", "Startup", "Journal", "SQL")
-# The integer settings the emulated instance acts on: InstanceConfig field <- [section] parameter (default when
-# absent or empty). A merge that activates one of these parameters live (the catalog says whether IRIS can)
-# updates the field, so faults and metrics follow the active value.
-INT_FIELDS: Tuple[Tuple[str, str, str, int], ...] = (
-    ("locksiz", "config", "locksiz", 0),
-    ("gmheap_kb", "config", "gmheap", 0),
-    ("max_server_conn", "config", "MaxServerConn", 1),
-    ("memlock", "config", "memlock", 0),
-    ("shutdown_timeout", "Startup", "ShutdownTimeout", 300),
-    ("lock_threshold", "SQL", "LockThreshold", 1000),
-)
+
+
+def catalog_default(section: str, parameter: str) -> int:
+    """IRIS's default of a catalogued integer parameter: the catalog is its one home."""
+    spec = lookup(section, parameter)
+    if spec is None:
+        raise LookupError("[%s] %s is not in the CPF catalog" % (section, parameter))
+    return int(spec.default)
+
+
+# The integer settings the emulated instance acts on: InstanceConfig field <- [section] parameter (the catalog's
+# default when absent or empty). A merge that activates one of these parameters live (the catalog says whether
+# IRIS can) updates the field, so faults and metrics follow the active value.
+INT_FIELDS: Tuple[Tuple[str, str, str, int], ...] = tuple(
+    (field, section, parameter, catalog_default(section, parameter)) for field, section, parameter in (
+        ("locksiz", "config", "locksiz"),
+        ("gmheap_kb", "config", "gmheap"),
+        ("max_server_conn", "config", "MaxServerConn"),
+        ("memlock", "config", "memlock"),
+        ("shutdown_timeout", "Startup", "ShutdownTimeout"),
+        ("lock_threshold", "SQL", "LockThreshold"),
+        ("web_server", "Startup", "WebServer"),
+    ))
 Parameters = Dict[str, Dict[str, str]]
 
 
@@ -98,7 +110,7 @@ class InstanceConfig:
     memlock: int
     shutdown_timeout: int
     lock_threshold: int
-    web_server: bool
+    web_server: int  # [Startup] WebServer: 1 runs the private web server (IRIS's default is 0 since 2023.2)
     journal_dir: Optional[str]
     wij_dir: Optional[str]
     databases: Dict[str, str]
@@ -196,7 +208,6 @@ def load_instance_config(cpf_path: str) -> InstanceConfig:
                               for field, section, parameter, default in INT_FIELDS}
     return InstanceConfig(
         memory=memory,
-        web_server=_int_param(doc, "Startup", "WebServer", 1) == 1,
         journal_dir=(doc.get("Journal", "CurrentDirectory") or "").strip() or None,
         wij_dir=(doc.get("config", "wijdir") or "").strip() or None,
         databases=_databases(doc),

@@ -27,6 +27,7 @@ from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from ansible_collections.irisops.iris.plugins.module_utils.secret_keys import masked as masked_value
 from ansible_collections.irisops.iris.plugins.module_utils.cpf_catalog import lookup
+from ansible_collections.irisops.iris.plugins.module_utils import iris_events as events
 
 from . import faults, messages, transactions
 from .config import HUGE_PAGE_MB, InstanceConfig, Parameters, Switches, load_instance_config, read_nr_hugepages
@@ -111,14 +112,14 @@ class Instance(object):
         self.start_write_daemon(wij_dir)
         self.start_journal(config)
         for sfn, directory in enumerate(config.databases.values()):
-            self.log.write(INFO, "Database.MountedRW", "Mounted database %s (SFN %d) read-write." % (directory, sfn))
+            self.log.write(INFO, "Database.MountedRW", events.MOUNTED_READ_WRITE.format(db_dir=directory, sfn=sfn))
         if self.switches.start_delay_seconds:
             time.sleep(self.switches.start_delay_seconds)
         self.superserver = self.listen(record.superserver_port, "superserver")
         self.web = self.listen(record.web_port, "web server")
         if config.web_server:
-            self.log.write(INFO, "Utility.Event", "Private webserver started on %d" % self.web.getsockname()[1])
-        self.log.write(INFO, "Utility.Event", "Enabling logons")
+            self.log.write(INFO, "Utility.Event", events.WEBSERVER_STARTED.format(web_port=self.web.getsockname()[1]))
+        self.log.write(INFO, "Utility.Event", events.ENABLING_LOGONS)
         open(os.path.join(record.mgr_dir, "emulator.unclean"), "w").close()
         self.phase = "running"
         self.active_faults = faults.refresh_faults(self)
@@ -141,8 +142,8 @@ class Instance(object):
             fell_back = nr_hugepages > 0 and not self.huge_pages
             self.huge_pages_fell_back = fell_back
             if config.huge_pages_required and not self.huge_pages:
-                raise self.abort("Failed to allocate %dMB shared memory using large pages and memlock requires them "
-                                 "(vm.nr_hugepages=%d)" % (memory.total_mb, nr_hugepages))
+                raise self.abort(events.LARGE_PAGES_REQUIRED.format(shared_memory_mb=memory.total_mb,
+                                                                    nr_hugepages=nr_hugepages))
         messages.shared_memory_lines(self.log, memory, self.huge_pages, fell_back)
 
     def start_write_daemon(self, wij_dir: str) -> None:
@@ -198,8 +199,8 @@ class Instance(object):
         except EmulatorError as exc:
             self.log.write(WARNING, "Generic.Event", "Ignoring emulator switches at shutdown: %s" % exc)
         self.phase = "stopping"
-        self.log.write(INFO, "Generic.Event", "Shutdown of InterSystems IRIS requested (%d user session(s) active)" % len(self.sessions))
-        self.log.write(INFO, "Utility.Event", "Disabling logons")
+        self.log.write(INFO, "Generic.Event", events.SHUTDOWN_REQUESTED.format(sessions=len(self.sessions)))
+        self.log.write(INFO, "Utility.Event", events.DISABLING_LOGONS)
         timeout = self.config.shutdown_timeout if self.config else 300
         self.stop_deadline = time.monotonic() + timeout
         self.stop_when_idle = wait_for_users and bool(self.sessions)
@@ -212,7 +213,7 @@ class Instance(object):
 
     def users_timed_out(self) -> None:
         if self.stop_when_idle:
-            self.log.write(WARNING, "Generic.Event", "ShutdownTimeout reached with %d user session(s) active; forcing them off" % len(self.sessions))
+            self.log.write(WARNING, "Generic.Event", events.SHUTDOWN_FORCED.format(sessions=len(self.sessions)))
             self.stop_when_idle = False
             self.begin_shutdown()
 
@@ -231,9 +232,9 @@ class Instance(object):
         config = self.config
         if config is not None:
             for directory in config.databases.values():
-                self.log.write(INFO, "Database.Dismounted", "Dismounted database %s" % directory)
-        self.log.write(INFO, "Generic.Event", "Journaling stopped")
-        self.log.write(INFO, "Generic.Event", "Shutdown of InterSystems IRIS complete")
+                self.log.write(INFO, "Database.Dismounted", events.DISMOUNTED.format(db_dir=directory))
+        self.log.write(INFO, "Generic.Event", events.JOURNALING_STOPPED)
+        self.log.write(INFO, "Generic.Event", events.SHUTDOWN_COMPLETE)
         try:
             os.unlink(os.path.join(self.record.mgr_dir, "emulator.unclean"))
         except FileNotFoundError:
@@ -338,10 +339,10 @@ class Instance(object):
         verb, name = action["verb"], action["name"]
         if verb == "CreateDatabase":
             self.databases[name] = action["directory"]
-            self.log.write(INFO, "Database.MountedRW", "Mounted database %s (SFN %d) read-write." % (
-                action["directory"], len(self.databases) - 1))
+            self.log.write(INFO, "Database.MountedRW", events.MOUNTED_READ_WRITE.format(
+                db_dir=action["directory"], sfn=len(self.databases) - 1))
         elif verb == "DeleteDatabase" and name in self.databases:
-            self.log.write(INFO, "Database.Dismounted", "Dismounted database %s" % self.databases.pop(name))
+            self.log.write(INFO, "Database.Dismounted", events.DISMOUNTED.format(db_dir=self.databases.pop(name)))
         elif verb == "CreateNamespace":
             self.namespaces[name] = action["value"]
         elif verb == "DeleteNamespace":

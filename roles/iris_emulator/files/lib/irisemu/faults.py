@@ -18,6 +18,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Callable, List, Tuple
 
+from ansible_collections.irisops.iris.plugins.module_utils import iris_events
+
 from .messages import SEVERE, WARNING
 from .transactions import average_age_seconds
 
@@ -80,22 +82,22 @@ def _recurring(instance: "Instance", name: str, condition: "Callable[[Instance],
 def _lock_table_full(instance: "Instance") -> None:
     locksiz = instance.config.locksiz if instance.config else 0
     instance.counters["lock_table_full"] += 1
-    instance.log.write(SEVERE, "Generic.Event", "LOCK TABLE FULL: lock table (locksiz=%d bytes) cannot hold %d bytes of locks; "
-                       "lock request refused" % (locksiz, instance.switches.lock_table_demand_bytes))
+    instance.log.write(SEVERE, "Generic.Event", iris_events.LOCK_TABLE_FULL_DETAIL.format(
+        locksiz=locksiz, demand=instance.switches.lock_table_demand_bytes))
 
 
 def _heap_exhausted(instance: "Instance") -> None:
     gmheap_kb = instance.config.gmheap_kb if instance.config else 0
     instance.counters["heap_errors"] += 1
-    instance.log.write(SEVERE, "Generic.Event", "Shared memory heap exhausted: gmheap=%dKB, %dKB requested; "
-                       "allocation failed" % (gmheap_kb, instance.switches.heap_demand_kb))
+    instance.log.write(SEVERE, "Generic.Event", iris_events.HEAP_EXHAUSTED.format(
+        gmheap_kb=gmheap_kb, request_kb=instance.switches.heap_demand_kb))
 
 
 def _lock_escalated(instance: "Instance") -> None:
     threshold = instance.config.lock_threshold if instance.config else 0
     instance.counters["lock_escalations"] += 1
-    instance.log.write(WARNING, "Generic.Event", "Lock escalation: process %d escalated to a table lock on %s after %d row locks" % (
-        instance.pid, ESCALATED_TABLE, threshold))
+    instance.log.write(WARNING, "Generic.Event", iris_events.LOCK_ESCALATION.format(
+        pid=instance.pid, table=ESCALATED_TABLE, lock_threshold=threshold))
 
 
 _RECURRING: "Tuple[Tuple[str, Callable[[Instance], bool], Callable[[Instance], None]], ...]" = (
@@ -110,8 +112,8 @@ def refuse_ecp_client(instance: "Instance", limit: int) -> None:
     instance.counters["ecp_clients_refused"] += 1
     if ECP_CLIENTS not in instance.active_faults:
         instance.active_faults.append(ECP_CLIENTS)
-    instance.log.write(SEVERE, "Generic.Event", "ECP connection from application server refused: this data server "
-                       "already serves MaxServerConn=%d ECP clients (%d connected)" % (limit, len(instance.ecp_clients)))
+    instance.log.write(SEVERE, "Generic.Event", iris_events.ECP_CLIENT_REFUSED.format(
+        max_server_conn=limit, connected=len(instance.ecp_clients)))
     instance.publish()
 
 

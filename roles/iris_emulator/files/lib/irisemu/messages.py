@@ -20,6 +20,7 @@ from typing import Iterable, List, Sequence
 
 from ansible_collections.irisops.iris.plugins.module_utils.iris_log import format_entry, make_entry
 from ansible_collections.irisops.iris.plugins.module_utils.cpf_catalog import SharedMemoryEstimate
+from ansible_collections.irisops.iris.plugins.module_utils import iris_events
 
 INFO, WARNING, SEVERE, FATAL = 0, 1, 2, 3
 
@@ -66,14 +67,13 @@ def recovery_banner(mgr_dir: str, wij_file: str) -> List[str]:
 def shared_memory_lines(log: MessagesLog, memory: SharedMemoryEstimate, huge_pages: bool, fell_back: bool) -> None:
     """REAL wording: allocation line (with or without huge pages) and the breakdown line."""
     if fell_back:
-        log.write(SEVERE, "Generic.Event",
-                  "Failed to allocate %dMB shared memory using large pages.  Switching to small pages." % memory.total_mb)
-    log.write(INFO, "Generic.Event", "Allocated %dMB shared memory%s" % (memory.total_mb, " using Huge Pages" if huge_pages else ""))
-    log.write(INFO, "Generic.Event", (
-        "%dMB global buffers, %dMB routine buffers, %dMB journal buffers, %dMB buffer descriptors, "
-        "%dMB heap, %dMB ECP, %dMB miscellaneous") % (
-        memory.global_buffers_mb, memory.routine_buffers_mb, memory.journal_buffers_mb,
-        memory.buffer_descriptors_mb, memory.heap_mb, memory.ecp_mb, memory.misc_mb))
+        log.write(SEVERE, "Generic.Event", iris_events.LARGE_PAGES_FALLBACK.format(shared_memory_mb=memory.total_mb))
+    allocated = iris_events.SHARED_MEMORY_ALLOCATED.format(shared_memory_mb=memory.total_mb)
+    log.write(INFO, "Generic.Event", allocated + (iris_events.HUGE_PAGES_SUFFIX if huge_pages else ""))
+    log.write(INFO, "Generic.Event", iris_events.SHARED_MEMORY_BREAKDOWN.format(
+        global_buffers_mb=memory.global_buffers_mb, routine_buffers_mb=memory.routine_buffers_mb,
+        journal_buffers_mb=memory.journal_buffers_mb, buffer_descriptors_mb=memory.buffer_descriptors_mb,
+        heap_mb=memory.heap_mb, ecp_mb=memory.ecp_mb, misc_mb=memory.misc_mb))
 
 
 def startup_banner(log: MessagesLog, install_dir: str, version: str, wij_dir: str) -> None:

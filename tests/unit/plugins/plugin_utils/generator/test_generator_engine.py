@@ -20,6 +20,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import pytest
 
 from ansible_collections.irisops.iris.plugins.module_utils import iris_log
+from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument
+from ansible_collections.irisops.iris.plugins.module_utils.cpf_catalog import estimate_shared_memory
 from ansible_collections.irisops.iris.plugins.plugin_utils.errors import ValidationError
 from ansible_collections.irisops.iris.plugins.plugin_utils.generator import catalog, engine
 from ansible_collections.irisops.iris.plugins.plugin_utils.generator.scenarios import SCENARIOS, Scenario
@@ -312,6 +314,20 @@ def test_profile_values_agree_within_a_run() -> None:
     breakdown = [sum(int(n) for n in re.findall(r"(\d+)MB", entry.text)) for entry in entries
                  if entry.text.endswith("10MB miscellaneous")]
     assert huge and breakdown and set(huge) == set(breakdown)
+
+
+@pytest.mark.parametrize("seed", [1, 8, 31])
+def test_generated_allocation_is_sized_like_cpf_info_sizes_the_cpf(seed: int) -> None:
+    """The generator's shared memory is cpf_catalog's estimate of a CPF with the profile's buffers and heap."""
+    profile = Session(datetime(2025, 1, 1, tzinfo=timezone.utc), seed=seed).profile
+    doc = CpfDocument.parse(("[config]\nglobals=0,0,%d,0,0,0\nroutines=%d\njrnbufs=%d\ngmheap=%d\n" % (
+        profile.global_buffers_mb, profile.routine_buffers_mb, profile.journal_buffers_mb,
+        profile.heap_mb * 1024)).encode())
+    estimate = estimate_shared_memory(doc)
+    assert profile.memory == estimate
+    fields = profile.template_fields()
+    assert (fields["shared_memory_mb"], fields["buffer_descriptors_mb"]) == (
+        str(estimate.total_mb), str(estimate.buffer_descriptors_mb))
 
 
 def test_journal_switches_name_the_day_and_count_up() -> None:
