@@ -24,6 +24,7 @@ else:
 
 ARGUMENT_SPEC: dict[str, Any] = dict(
     plan=dict(type="str", required=True),
+    checks=dict(type="list", elements="str", default=[]),
     steps=dict(type="list", elements="str", default=[]),
     rollback=dict(type="list", elements="str", default=[]),
     output_dir=dict(type="path"),
@@ -43,7 +44,8 @@ class ActionModule(ActionBase):  # type: ignore[misc]
         # Registered results are read by name, as they are: templating them would copy (and re-render) every key.
         plan = task_vars.get(params["plan"]) or {}
         started = plan.get("started_at")
-        record = RunRecord(plan=plan, steps=[task_vars.get(name) for name in params["steps"]],
+        record = RunRecord(plan=plan, checks=[task_vars.get(name) for name in params["checks"]],
+                           steps=[task_vars.get(name) for name in params["steps"]],
                            rollback=[task_vars.get(name) for name in params["rollback"]],
                            started_at=datetime.fromisoformat(started) if isinstance(started, str) else None,
                            check_mode=bool(self._task.check_mode))

@@ -44,6 +44,13 @@ options:
       - Registered results are named rather than passed, so they are read as they are, never rendered again.
     type: str
     required: true
+  checks:
+    description:
+      - Names of the variables registered by the role's own checks after the plan (for example that no other host of
+        the play remediates the same instance). A failed check is a refusal, recorded as a failed planning step.
+    type: list
+    elements: str
+    default: []
   steps:
     description:
       - Names of the variables registered by the steps, in the order they ran. Undefined and skipped ones are ignored,

@@ -90,6 +90,7 @@ class RunRecord:
     """One remediation run of one instance: the plan, the steps in the order they ran, the rollback."""
 
     plan: dict[str, Any]
+    checks: Sequence[Any] = ()
     steps: Sequence[Any] = ()
     rollback: Sequence[Any] = ()
     started_at: Optional[datetime] = None
@@ -108,6 +109,8 @@ class RunRecord:
         restored = [result for task in self.rollback for result in self._rollback_results(task, trace_id)
                     if result.trace_id == trace_id]
         refused = [result for result in plan_result if result.status != ToolStatus.SUCCESS]
+        refused += [self._refusal(check, trace_id) for check in self.checks
+                    if isinstance(check, dict) and check.get("failed")]
         started_at = self.started_at or self.finished_at
         return WorkflowTrace(
             trace_id=trace_id, command_id=identity.get("command_id"), instance=identity.get("instance"),
@@ -115,6 +118,12 @@ class RunRecord:
             duration_ms=max(0, int((self.finished_at - started_at).total_seconds() * 1000)),
             steps_executed=refused + executed + restored,
             overall_status=overall_status(refused + executed, restored))
+
+    def _refusal(self, check: dict[str, Any], trace_id: str) -> ToolResult:
+        """A check of the role that failed after the plan: a refusal before any step, like the plan's own."""
+        message = redact_text(str(check.get("msg") or "refused"))
+        return ToolResult.model_validate(ToolResultBuilder(PLAN_TOOL, trace_id).build(
+            "failure", error_message=message, dry_run=self.check_mode))
 
     def _rollback_results(self, task: Any, trace_id: str) -> list[ToolResult]:
         restored = tool_results(task) or file_restore_result(task, trace_id, self.check_mode)

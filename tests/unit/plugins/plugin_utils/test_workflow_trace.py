@@ -120,3 +120,12 @@ def test_action_reads_registered_results_by_name_and_writes_the_trace(tmp_path: 
     assert Path(result["path"]).name == "%s.IRIS1.preview.json" % TRACE_ID
     assert result["trace"]["check_mode"] and [step["tool"] for step in result["trace"]["steps_executed"]] == ["cpf"]
     assert result["summary"].startswith("[preview] IRIS1 cmd-1: SUCCESS")
+
+
+def test_a_failed_check_of_the_role_is_a_refusal_before_any_step() -> None:
+    trace = RunRecord(plan=plan(), checks=[{"failed": True, "msg": "localhost IRIS is remediated by more than one host"},
+                                           {"changed": False}, None],
+                      started_at=T0, finished_at=T0).trace()
+    assert [(step.tool, step.status.value) for step in trace.steps_executed] == [("remediation_plan", "failure")]
+    assert trace.overall_status == TraceStatus.FAILURE
+    assert "more than one host" in (trace.steps_executed[0].error_message or "")
