@@ -24,9 +24,9 @@ from typing import Callable, Dict, List
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "build" / "collections"))
-sys.path.insert(0, str(REPO / "tests" / "integration"))
+sys.path.insert(0, str(REPO))
 
-from emulator import EmulatorEnv  # noqa: E402
+from tests.support.emulator import EmulatorEnv  # noqa: E402
 
 IDLE_SECONDS = 10.0
 BASELINE_ROUNDS = 20

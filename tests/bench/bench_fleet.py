@@ -35,10 +35,10 @@ import psutil
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "build" / "collections"))
-sys.path.insert(0, str(REPO / "tests" / "integration"))
+sys.path.insert(0, str(REPO))
 
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument  # noqa: E402
-from emulator import EmulatorEnv, emulator_pids  # noqa: E402
+from tests.support.emulator import EmulatorEnv, emulator_pids  # noqa: E402
 
 FLEET_SIZE = 50
 GOAL_WALL_RATIO = 1.5

@@ -35,10 +35,10 @@ from typing import List, Tuple
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "build" / "collections"))
-sys.path.insert(0, str(REPO / "tests" / "integration"))
+sys.path.insert(0, str(REPO))
 
 import openai  # noqa: E402
-from openai_server import OpenAIServer, reply  # noqa: E402
+from tests.support.openai_server import OpenAIServer, reply  # noqa: E402
 
 from ansible_collections.irisops.iris.plugins.module_utils import iris_log  # noqa: E402
 from ansible_collections.irisops.iris.plugins.plugin_utils.generator import engine, llm, output, runner  # noqa: E402

@@ -26,10 +26,10 @@ from typing import Any, Dict, List, Optional, Tuple
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "build" / "collections"))
-sys.path.insert(0, str(REPO / "tests" / "integration"))
+sys.path.insert(0, str(REPO))
 
 import aiohttp  # noqa: E402
-from http_sink import HttpSink  # noqa: E402
+from tests.support.http_sink import HttpSink  # noqa: E402
 
 from ansible_collections.irisops.iris.plugins.plugin_utils import publisher as pub  # noqa: E402
 

@@ -20,10 +20,10 @@ from typing import Any, Dict
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "build" / "collections"))
-sys.path.insert(0, str(REPO / "tests" / "integration"))
+sys.path.insert(0, str(REPO))
 
-from emulator import EmulatorEnv  # noqa: E402
-from restart_playbook import PHASES, PlaybookRun, phase_table, run_restart_playbook  # noqa: E402
+from tests.support.emulator import EmulatorEnv  # noqa: E402
+from tests.support.restart_playbook import PHASES, PlaybookRun, phase_table, run_restart_playbook  # noqa: E402
 
 INSTANCES = ["BENCH%02d" % number for number in range(1, 11)]
 STABLE_SECONDS = 1.0

@@ -18,8 +18,8 @@ import pytest
 from ansible_collections.irisops.iris.plugins.plugin_utils.command_document import MAX_COMMAND_BYTES
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument
 from ansible_collections.irisops.iris.plugins.plugin_utils.models import WorkflowTrace
-from emulator import EmulatorEnv
-from tests.conftest import VENV_BIN
+from tests.support.emulator import EmulatorEnv
+from tests.support.paths import VENV_BIN
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]

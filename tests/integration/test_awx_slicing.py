@@ -18,7 +18,7 @@ import pytest
 
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument
 from ansible_collections.irisops.iris.plugins.plugin_utils.models import WorkflowTrace
-from emulator import EmulatorEnv
+from tests.support.emulator import EmulatorEnv
 from test_awx_runner import JOB_TEMPLATE, job_envvars
 
 pytestmark = pytest.mark.slow

@@ -13,8 +13,8 @@ from typing import Any, Dict, List
 import pytest
 
 from ansible_collections.irisops.iris.plugins.plugin_utils.planner import plan_document
-from http_sink import HttpSink
-from tests.conftest import VENV_BIN
+from tests.support.http_sink import HttpSink
+from tests.support.paths import VENV_BIN
 
 REPO = Path(__file__).resolve().parents[2]
 PLAYBOOK = REPO / "playbooks" / "consume.yml"

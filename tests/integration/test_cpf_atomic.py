@@ -22,7 +22,7 @@ RCEMPER = TESTS / "fixtures" / "cpf" / "rcemper-CrossECP-IRIS__iris.cpf"
 WRITER = textwrap.dedent("""
     import os, signal, sys
     sys.path[:0] = [%(collections)r, %(repo)r]
-    from tests.conftest import run_module
+    from tests.support.in_process import run_module
     from ansible_collections.irisops.iris.plugins.modules import cpf as cpf_module
     path, mode = sys.argv[1], sys.argv[2]
     if mode == "crash-at-rename":

@@ -7,8 +7,8 @@ import pytest
 
 from ansible_collections.irisops.iris.plugins.modules import cpf as cpf_module
 from ansible_collections.irisops.iris.plugins.modules import cpf_info
-from emulator import EmulatorEnv
-from tests.conftest import run_module
+from tests.support.emulator import EmulatorEnv
+from tests.support.in_process import run_module
 
 
 @pytest.mark.slow

@@ -12,8 +12,8 @@ import pytest
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument
 from ansible_collections.irisops.iris.plugins.modules import cpf as cpf_module
 from ansible_collections.irisops.iris.plugins.modules import cpf_info
-from emulator import EmulatorEnv
-from tests.conftest import run_module
+from tests.support.emulator import EmulatorEnv
+from tests.support.in_process import run_module
 
 pytestmark = pytest.mark.slow
 

@@ -17,7 +17,7 @@ from typing import Any, Dict, Iterator
 
 import pytest
 
-from module_process import run_module_process, unprivileged_wrapper
+from tests.support.module_process import run_module_process, unprivileged_wrapper
 
 RCEMPER = Path(__file__).resolve().parents[1] / "fixtures" / "cpf" / "rcemper-CrossECP-IRIS__iris.cpf"
 GMHEAP = dict(section="config", parameter="gmheap", value="307200")

@@ -20,9 +20,9 @@ from typing import Any, Callable, Dict, Iterator
 
 import pytest
 
-from emulator import EmulatorEnv
-from http_sink import HttpSink, free_port
-from tests.conftest import VENV_BIN
+from tests.support.emulator import EmulatorEnv
+from tests.support.http_sink import HttpSink, free_port
+from tests.support.paths import VENV_BIN
 
 pytestmark = pytest.mark.slow
 RULEBOOK_BIN = str(VENV_BIN / "ansible-rulebook")

@@ -12,7 +12,7 @@ import pytest
 
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument
 from ansible_collections.irisops.iris.plugins.module_utils.iris_log import parse_text
-from emulator import REPO, EmulatorEnv
+from tests.support.emulator import REPO, EmulatorEnv
 
 pytestmark = pytest.mark.slow
 

@@ -17,7 +17,7 @@ from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocumen
 from ansible_collections.irisops.iris.plugins.module_utils.cpf_catalog import (
     CATALOG_SECTIONS, estimate_shared_memory, lookup, specs)
 from ansible_collections.irisops.iris.plugins.module_utils.iris_events import WEBSERVER_STARTED
-from emulator import EMULATOR_FILES, EmulatorEnv
+from tests.support.emulator import EMULATOR_FILES, EmulatorEnv
 
 pytestmark = pytest.mark.slow
 MINIMAL_CPF = b"[config]\nglobals=0,0,256,0,0,0\nroutines=64\n"

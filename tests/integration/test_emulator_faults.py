@@ -12,7 +12,7 @@ import pytest
 
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument
 from ansible_collections.irisops.iris.plugins.module_utils.iris_log import LogEntry, parse_text
-from emulator import EmulatorEnv
+from tests.support.emulator import EmulatorEnv
 
 pytestmark = pytest.mark.slow
 FAST_FAULTS = {"fault_interval_seconds": 0.1}

@@ -12,7 +12,7 @@ from typing import Any, Dict
 import pytest
 
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument
-from emulator import EmulatorEnv
+from tests.support.emulator import EmulatorEnv
 
 pytestmark = pytest.mark.slow
 FAST_FAULTS = {"fault_interval_seconds": 0.1}

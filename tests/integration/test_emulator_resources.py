@@ -10,7 +10,7 @@ from typing import Dict
 
 import pytest
 
-from emulator import EmulatorEnv
+from tests.support.emulator import EmulatorEnv
 
 pytestmark = pytest.mark.slow
 

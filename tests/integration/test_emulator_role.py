@@ -19,8 +19,8 @@ import pytest
 
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument
 from ansible_collections.irisops.iris.plugins.module_utils.iris_control import Instance, parse_qlist
-from emulator import PortPool, emulator_pids
-from tests.conftest import REPO
+from tests.support.emulator import PortPool, emulator_pids
+from tests.support.paths import REPO
 
 pytestmark = pytest.mark.slow
 PLAYBOOK = REPO / "playbooks" / "emulate.yml"

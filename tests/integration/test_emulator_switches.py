@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from emulator import EmulatorEnv
+from tests.support.emulator import EmulatorEnv
 
 pytestmark = pytest.mark.slow
 

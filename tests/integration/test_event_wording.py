@@ -19,7 +19,7 @@ from ansible_collections.irisops.iris.plugins.module_utils.iris_log import parse
 from ansible_collections.irisops.iris.plugins.modules import kernel_param
 from ansible_collections.irisops.iris.plugins.plugin_utils.generator.catalog import Renderer, by_key
 from ansible_collections.irisops.iris.plugins.plugin_utils.generator.session import Session
-from emulator import EMULATOR_FILES, EmulatorEnv
+from tests.support.emulator import EMULATOR_FILES, EmulatorEnv
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]

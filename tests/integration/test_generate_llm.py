@@ -20,7 +20,7 @@ from typing import Any, Iterator, List, Tuple
 
 import pytest
 
-from openai_server import OpenAIServer, error, hang, raw, reply
+from tests.support.openai_server import OpenAIServer, error, hang, raw, reply
 
 from ansible_collections.irisops.iris.plugins.module_utils import iris_log
 from ansible_collections.irisops.iris.plugins.plugin_utils.errors import ExternalIntegrationError, ValidationError

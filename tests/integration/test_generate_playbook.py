@@ -19,12 +19,12 @@ from typing import Any, Dict, List
 
 import pytest
 
-from emulator import EmulatorEnv
-from http_sink import HttpSink
-from openai_server import OpenAIServer, reply
+from tests.support.emulator import EmulatorEnv
+from tests.support.http_sink import HttpSink
+from tests.support.openai_server import OpenAIServer, reply
 
 from ansible_collections.irisops.iris.plugins.module_utils import iris_log
-from tests.conftest import VENV_BIN
+from tests.support.paths import VENV_BIN
 
 REPO = Path(__file__).resolve().parents[2]
 PLAYBOOK = REPO / "playbooks" / "generate.yml"

@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """instance_restart against emulated IRIS instances: real daemons, real ports, real messages.log.
 
-The module runs in-process (tests/conftest.py:run_module) so coverage sees it; faults come only from
+The module runs in-process (tests/support/in_process.py:run_module) so coverage sees it; faults come only from
 the emulator's documented switches (emulator.json).
 """
 
@@ -18,8 +18,8 @@ import pytest
 from ansible_collections.irisops.iris.plugins.modules import instance_restart
 from ansible_collections.irisops.iris.plugins.module_utils.iris_log import parse_text
 from ansible_collections.irisops.iris.plugins.module_utils.tool_result import is_trace_id
-from tests.conftest import run_module
-from emulator import EmulatorEnv
+from tests.support.in_process import run_module
+from tests.support.emulator import EmulatorEnv
 
 pytestmark = pytest.mark.slow
 ALL_CHECKS = ["qlist", "superserver", "metrics", "messages_log", "health_endpoint"]

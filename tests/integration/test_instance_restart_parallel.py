@@ -11,8 +11,8 @@ from typing import Dict
 
 import pytest
 
-from emulator import EmulatorEnv
-from restart_playbook import host_name, phase_table, processes_mentioning, run_restart_playbook
+from tests.support.emulator import EmulatorEnv
+from tests.support.restart_playbook import host_name, phase_table, processes_mentioning, run_restart_playbook
 
 pytestmark = pytest.mark.slow
 INSTANCES = ["PAR%02d" % number for number in range(1, 11)]

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any, Dict
 
 import pytest
-from emulator import EmulatorEnv
+from tests.support.emulator import EmulatorEnv
 
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument
 from ansible_collections.irisops.iris.plugins.module_utils.cpf_catalog import estimate_shared_memory
 from ansible_collections.irisops.iris.plugins.modules import kernel_param
-from tests.conftest import run_module
+from tests.support.in_process import run_module
 
 pytestmark = pytest.mark.slow
 

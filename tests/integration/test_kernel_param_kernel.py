@@ -25,9 +25,9 @@ from typing import Any, Dict, Sequence
 import pytest
 
 from ansible_collections.irisops.iris.plugins.modules import kernel_param
-from tests.conftest import run_module
-import module_process
-from module_process import unprivileged_wrapper
+from tests.support.in_process import run_module
+from tests.support import module_process
+from tests.support.module_process import unprivileged_wrapper
 
 PRIVATE_UTS_NAMESPACE = ["unshare", "--uts"]
 ROOT_HINT = "changing kernel parameters needs root or CAP_SYS_ADMIN (use become: true)"

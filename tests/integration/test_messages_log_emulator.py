@@ -15,8 +15,9 @@ import pytest
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument
 from ansible_collections.irisops.iris.plugins.module_utils.iris_log import parse_text, resolve_timezone
 from ansible_collections.irisops.iris.plugins.modules import messages_log
-from emulator import EmulatorEnv
-from tests.conftest import REPO, run_module
+from tests.support.emulator import EmulatorEnv
+from tests.support.paths import REPO
+from tests.support.in_process import run_module
 
 pytestmark = pytest.mark.slow
 FAST_FAULTS = {"fault_interval_seconds": 0.1}

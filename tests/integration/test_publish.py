@@ -16,10 +16,10 @@ from typing import Any, Dict, List
 
 import pytest
 
-from http_sink import HttpSink
+from tests.support.http_sink import HttpSink
 
 from ansible_collections.irisops.iris.plugins.plugin_utils import publisher as pub
-from tests.conftest import VENV_BIN
+from tests.support.paths import VENV_BIN
 
 REPO = Path(__file__).resolve().parents[2]
 COLLECTIONS = REPO / "build" / "collections"

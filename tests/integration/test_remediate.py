@@ -17,9 +17,9 @@ import pytest
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument
 from ansible_collections.irisops.iris.plugins.module_utils.iris_log import LogEntry, parse_text
 from ansible_collections.irisops.iris.plugins.plugin_utils.models import WorkflowTrace
-from emulator import EmulatorEnv
-from hostile_commands import hostile_commands
-from tests.conftest import VENV_BIN
+from tests.support.emulator import EmulatorEnv
+from tests.support.hostile_commands import hostile_commands
+from tests.support.paths import VENV_BIN
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]

@@ -20,7 +20,7 @@ import pytest
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument
 from ansible_collections.irisops.iris.plugins.module_utils.iris_control import parse_qlist
 from ansible_collections.irisops.iris.plugins.module_utils.iris_log import parse_text
-from ssh_hosts import GROUP, SUPERSERVER_PORT, REPO, SshFleet, SshHost
+from tests.support.ssh_hosts import GROUP, SUPERSERVER_PORT, REPO, SshFleet, SshHost
 
 pytestmark = pytest.mark.slow
 EXAMPLES = REPO / "examples" / "commands"

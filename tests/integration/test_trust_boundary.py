@@ -29,9 +29,9 @@ from ansible_collections.irisops.iris.plugins.plugin_utils.command_intake import
 from ansible_collections.irisops.iris.plugins.plugin_utils.errors import ValidationError
 from ansible_collections.irisops.iris.plugins.plugin_utils.planner import plan_command, plan_document
 from ansible_collections.irisops.iris.plugins.plugin_utils.redaction import redact_text
-from emulator import EmulatorEnv
-from hostile_commands import MARKER, hostile_commands
-from http_sink import HttpSink
+from tests.support.emulator import EmulatorEnv
+from tests.support.hostile_commands import MARKER, hostile_commands
+from tests.support.http_sink import HttpSink
 from test_remediate import ANSIBLE_PLAYBOOK, REPO, Remediation
 
 pytestmark = pytest.mark.slow

@@ -21,7 +21,7 @@ from typing import Any, Dict, Iterator, List
 import pytest
 
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument
-from emulator import PortPool, emulator_pids
+from tests.support.emulator import PortPool, emulator_pids
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]

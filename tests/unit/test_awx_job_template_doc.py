@@ -16,7 +16,7 @@ import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 
-from tests.conftest import REPO
+from tests.support.paths import REPO
 
 AWX_DOCS = REPO / "docs" / "awx"
 SPEC = json.loads((REPO / "tests" / "fixtures" / "awx" / "job_template_argument_spec.json").read_text())["options"]

@@ -7,7 +7,7 @@ import re
 
 import yaml
 
-from tests.conftest import REPO
+from tests.support.paths import REPO
 
 
 def test_no_release_announces_a_new_plugin_that_antsibull_changelog_lists_itself() -> None:

@@ -3,16 +3,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any, Dict
 
-
-REPO = Path(__file__).resolve().parents[4]
-sys.path.insert(0, str(REPO / "tests" / "integration"))
-
-from http_sink import HttpSink  # noqa: E402
-from tests.conftest import run_action as action_result  # noqa: E402
+from tests.support.http_sink import HttpSink
+from tests.support.in_process import run_action as action_result
 
 MESSAGE = {"timestamp": "2026-01-31T08:00:00.001+00:00", "pid": 12, "severity": 2, "category": "Utility.Event",
            "text": "LOCK TABLE FULL {{ lookup('pipe', 'id') }}", "instance": "IRIS", "host": "db1"}

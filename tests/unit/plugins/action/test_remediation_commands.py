@@ -4,20 +4,15 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any, Dict, Optional
 
 import pytest
 from ansible.errors import AnsibleActionFail
 
-REPO = Path(__file__).resolve().parents[4]
-sys.path.insert(0, str(REPO / "tests" / "integration"))
-
-from http_sink import HttpSink, free_port  # noqa: E402
-
-from ansible_collections.irisops.iris.plugins.plugin_utils.models import ToolResult  # noqa: E402
-from tests.conftest import run_action as action_result  # noqa: E402
+from ansible_collections.irisops.iris.plugins.plugin_utils.models import ToolResult
+from tests.support.http_sink import HttpSink, free_port
+from tests.support.in_process import run_action as action_result
 
 TOKEN = "planted-consume-token-9a3e"
 COMMAND: Dict[str, Any] = {

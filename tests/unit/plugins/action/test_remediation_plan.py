@@ -12,8 +12,8 @@ from ansible.errors import AnsibleActionFail
 
 from ansible_collections.irisops.iris.plugins.plugin_utils.command_document import MAX_COMMAND_BYTES
 from ansible_collections.irisops.iris.plugins.plugin_utils.models import ToolResult
-from tests.conftest import cli_extra_vars
-from tests.conftest import run_action as action_result
+from tests.support.in_process import cli_extra_vars
+from tests.support.in_process import run_action as action_result
 
 REPO = Path(__file__).resolve().parents[4]
 GMHEAP_FAULT = json.loads((REPO / "examples" / "commands" / "fault-gmheap-too-small.json").read_text())

@@ -1,18 +1,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""qlist parsing against the verbatim qlist lines published with ontariosystems/isclib (instance_test.go, qlist.go)."""
+"""qlist parsing against the verbatim qlist lines published with ontariosystems/isclib (instance_test.go, qlist.go);
+IrisControl over a recorded emulator session (live: tests/integration/test_iris_control_emulator.py)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
 
 import pytest
 
 from ansible_collections.irisops.iris.plugins.module_utils.iris_control import (
     IrisControl, IrisControlError, find_iris_bin, parse_qlist, parse_qlist_line)
-from emulator import EmulatorEnv
+from tests.support.recorded import Replay
 
 # Real qlist output: 13 fields (IRIS), 13 with mirror fields (Cache), 10, 8 (2012) and 10 with empty state (DOCKER).
 IRIS_13 = ("INSTTEST^/ensemble/instances/insttest/^2018.1.1.643.0^running, since Fri May 13 22:07:02 2016^iris.cpf"
@@ -79,21 +77,24 @@ def test_too_few_fields_is_an_error_naming_the_line() -> None:
         parse_qlist_line("A^/a/^1^down^iris.cpf^1^2")
 
 
-def run_command(args: List[str], environ_update: Optional[Dict[str, str]] = None) -> Tuple[int, str, str]:
-    """What AnsibleModule.run_command does for IrisControl: run the command with the extra environment."""
-    done = subprocess.run(args, capture_output=True, text=True, env=dict(os.environ, **(environ_update or {})), check=False)
-    return done.returncode, done.stdout, done.stderr
+def executable(path: Path) -> str:
+    """A file find_iris_bin accepts as the control command; it is never run."""
+    path.write_text("#!/bin/sh\nexit 99\n")
+    path.chmod(0o755)
+    return str(path)
 
 
-def test_control_against_the_emulator(emulator_in_process: EmulatorEnv) -> None:
-    emulator_in_process.create("CTL")
-    control = IrisControl(emulator_in_process.iris_bin, run_command)
+def test_control_over_a_recorded_emulator_session(tmp_path: Path) -> None:
+    """The session of tests/integration/test_iris_control_emulator.py, answered by its recording."""
+    replay = Replay("control", tmp_path)
+    control = IrisControl("/opt/iris/bin/iris", replay)
     assert [instance.name for instance in control.qlist()] == ["CTL"]
     assert control.instance("ctl").running is False
     rc, out, _err = control.start("CTL")
     assert rc == 0 and "Starting CTL" in out
     instance = control.instance("CTL")
     assert instance.running and instance.state == "ok" and instance.since is not None
+    assert instance.install_dir == str(tmp_path / "instances" / "ctl") + "/"
     rc, out, _err = control.stop("CTL", ("quietly", "restart"))
     assert rc == 0 and "Shutdown of CTL complete" in out and control.instance("CTL").running
     assert control.force("CTL")[0] == 0
@@ -102,15 +103,14 @@ def test_control_against_the_emulator(emulator_in_process: EmulatorEnv) -> None:
     assert control.stop("CTL")[0] == 0
     with pytest.raises(IrisControlError, match="instance 'NOPE' is not known"):
         control.instance("NOPE")
-
-
-def test_control_reports_a_failing_qlist(emulator_in_process: EmulatorEnv) -> None:
     with pytest.raises(IrisControlError, match=r"qlist NOPE' failed \(rc=1\): Instance 'NOPE' is not installed."):
-        IrisControl(emulator_in_process.iris_bin, run_command).qlist("NOPE")
+        control.qlist("NOPE")
+    assert replay.finished
 
 
-def test_find_iris_bin(emulator_in_process: EmulatorEnv, tmp_path: Path) -> None:
-    assert find_iris_bin(lambda *_args, **_kw: None, emulator_in_process.iris_bin) == emulator_in_process.iris_bin
+def test_find_iris_bin(tmp_path: Path) -> None:
+    iris_bin = executable(tmp_path / "iris")
+    assert find_iris_bin(lambda *_args, **_kw: None, iris_bin) == iris_bin
     with pytest.raises(IrisControlError, match="is not an executable file"):
         find_iris_bin(lambda *_args, **_kw: None, str(tmp_path / "missing"))
     assert find_iris_bin(lambda name, opt_dirs: "/found/" + name) == "/found/iris"

@@ -17,7 +17,7 @@ import pytest
 
 from ansible_collections.irisops.iris.plugins.modules import cpf as cpf_module
 from ansible_collections.irisops.iris.plugins.module_utils.tool_result import is_trace_id
-from tests.conftest import run_module
+from tests.support.in_process import run_module
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "cpf"
 RCEMPER = FIXTURES / "rcemper-CrossECP-IRIS__iris.cpf"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ansible_collections.irisops.iris.plugins.modules import cpf_info
-from tests.conftest import run_module
+from tests.support.in_process import run_module
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "cpf"
 RCEMPER = FIXTURES / "rcemper-CrossECP-IRIS__iris.cpf"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ansible_collections.irisops.iris.plugins.modules import cpf as cpf_module
-from tests.conftest import run_module
+from tests.support.in_process import run_module
 
 
 def test_merge_needs_an_instance(tmp_path: Path) -> None:

@@ -15,7 +15,8 @@ import pytest
 
 from ansible_collections.irisops.iris.plugins.module_utils import sysctl
 from ansible_collections.irisops.iris.plugins.modules import kernel_param
-from tests.conftest import REPO, run_module
+from tests.support.paths import REPO
+from tests.support.in_process import run_module
 
 CONF = "99-irisops-iris.conf"
 

@@ -14,7 +14,7 @@ import pytest
 
 from ansible_collections.irisops.iris.plugins.module_utils import iris_log
 from ansible_collections.irisops.iris.plugins.modules import messages_log
-from tests.conftest import run_module
+from tests.support.in_process import run_module
 
 SAMPLES = Path(__file__).resolve().parents[4] / "log_samples" / "messages"
 SAMPLE_ORDER = [  # the real excerpts in time order, so they form one plausible log

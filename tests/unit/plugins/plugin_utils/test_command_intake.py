@@ -17,12 +17,10 @@ from ansible_collections.irisops.iris.plugins.plugin_utils import command_intake
 from ansible_collections.irisops.iris.plugins.plugin_utils.command_document import MAX_COMMAND_BYTES, MAX_DEPTH, check_command
 from ansible_collections.irisops.iris.plugins.plugin_utils.errors import ExternalIntegrationError, ValidationError
 from ansible_collections.irisops.iris.plugins.plugin_utils.logs import build_logger
+from tests.support.http_sink import HttpSink, free_port
 
 REPO = Path(__file__).resolve().parents[4]
 EXAMPLES = sorted((REPO / "examples" / "commands").glob("*.json"))
-sys.path.insert(0, str(REPO / "tests" / "integration"))
-
-from http_sink import HttpSink, free_port  # noqa: E402
 
 BASE: Dict[str, Any] = {
     "command_id": "base-001", "instance": "IRIS", "error_type": "os", "severity": 1,

@@ -5,20 +5,15 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "integration"))
-
-from http_sink import HttpSink, free_port  # noqa: E402
-
-from ansible_collections.irisops.iris.plugins.plugin_utils import publisher as pub  # noqa: E402
-from ansible_collections.irisops.iris.plugins.plugin_utils.errors import (  # noqa: E402
-    ExternalIntegrationError, ValidationError)
-from ansible_collections.irisops.iris.plugins.plugin_utils.logs import build_logger  # noqa: E402
+from ansible_collections.irisops.iris.plugins.plugin_utils import publisher as pub
+from ansible_collections.irisops.iris.plugins.plugin_utils.errors import ExternalIntegrationError, ValidationError
+from ansible_collections.irisops.iris.plugins.plugin_utils.logs import build_logger
+from tests.support.http_sink import HttpSink, free_port
 
 PLANTED_TOKEN = "planted-secret-token-7f3a9c"
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"

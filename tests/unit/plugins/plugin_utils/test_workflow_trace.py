@@ -14,7 +14,7 @@ from ansible_collections.irisops.iris.plugins.plugin_utils.errors import Validat
 from ansible_collections.irisops.iris.plugins.plugin_utils.models import TraceStatus, WorkflowTrace
 from ansible_collections.irisops.iris.plugins.plugin_utils.workflow_trace import (
     RunRecord, plain_identity, refusal_trace, summary_line, trace_directory, trace_file_name, write_trace)
-from tests.conftest import run_action
+from tests.support.in_process import run_action
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 OTHER_TRACE_ID = "0af7651916cd43dd8448eb211c80319c"

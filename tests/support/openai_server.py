@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from aiohttp import web
-from http_sink import free_port
+
+from tests.support.http_sink import free_port
 
 
 @dataclass(frozen=True)

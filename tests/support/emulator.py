@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 from ansible_collections.irisops.iris.plugins.module_utils.iris_control import Instance, parse_qlist
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 EMULATOR_FILES = REPO / "roles" / "iris_emulator" / "files"
 MODULE_UTILS = REPO / "plugins" / "module_utils"
 # The module_utils the emulator imports at run time (copied, never duplicated in the repo).

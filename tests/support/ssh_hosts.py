@@ -21,7 +21,8 @@ from typing import Any, Dict, List
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO
+
 STATE = Path(os.environ.get("IRISOPS_TEST_HOSTS_DIR", "/var/lib/irisops-testhosts"))
 GROUP = "iris_test_hosts"
 # The emulated instance's ports inside each namespace (every host has its own network stack).

@@ -20,9 +20,10 @@ from typing import Any, Dict, List, Sequence
 
 import psutil
 
-from emulator import EmulatorEnv
+from tests.support.emulator import EmulatorEnv
+from tests.support.paths import REPO
 
-PLAYBOOK = Path(__file__).resolve().parent / "playbooks" / "restart_parallel.yml"
+PLAYBOOK = REPO / "tests" / "integration" / "playbooks" / "restart_parallel.yml"
 PHASES = ("users_wait", "stop", "start", "health", "stable", "total")
 PLAYBOOK_TIMEOUT = 600
 

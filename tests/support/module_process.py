@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Sequence
 
 import pytest
 
-from tests.conftest import COLLECTIONS_ROOT
+from tests.support.paths import COLLECTIONS_ROOT
 
 WITHOUT_DAC_OVERRIDE = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner"]
 
