@@ -4,26 +4,20 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
-from typing import Any, Tuple
 
 import pytest
 
 from ansible_collections.irisops.iris.plugins.module_utils import cpf_merge
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument, CpfError, parse_action
 from ansible_collections.irisops.iris.plugins.module_utils.iris_control import Instance, IrisControl, parse_qlist_line
+from tests.support.recorded import Replay
 
 SAMPLES = Path(__file__).resolve().parents[4] / "tests" / "fixtures" / "cpf" / "merge"
 
 
 def instance(install_dir: Path, status: str = "running, since Fri May 13 22:07:02 2016") -> Instance:
     return parse_qlist_line("IRIS^%s/^2023.1.0.235.1com^%s^iris.cpf^1972^52773^^ok^IRIS^^^" % (install_dir, status))
-
-
-def run_command(args: Any, environ_update: Any = None) -> Tuple[int, str, str]:
-    done = subprocess.run(args, capture_output=True, text=True, check=False)
-    return done.returncode, done.stdout, done.stderr
 
 
 # -- [Actions] lines -------------------------------------------------------------------------------
@@ -134,20 +128,18 @@ def test_previous_values_prefer_the_observed_active_value() -> None:
     assert cpf_merge.previous_values(targets, before, blind)[0] == ("config", "locksiz", "1048576")
 
 
-# -- the command ---------------------------------------------------------------------------------
-def fake_iris(tmp_path: Path, body: str) -> IrisControl:
-    script = tmp_path / "iris"
-    script.write_text("#!/bin/sh\n%s\n" % body)
-    script.chmod(0o755)
-    return IrisControl(str(script), run_command)
-
-
-def test_run_merge_needs_the_success_line_and_rc_zero(tmp_path: Path) -> None:
-    cpf_merge.run_merge(fake_iris(tmp_path, 'echo "IRIS Merge completed successfully"'), "IRIS", "/m.cpf")
-    with pytest.raises(cpf_merge.MergeError, match="rc=1"):
-        cpf_merge.run_merge(fake_iris(tmp_path, 'echo "bad path" >&2; exit 1'), "IRIS", "/m.cpf")
-    with pytest.raises(cpf_merge.MergeError, match="no output"):
-        cpf_merge.run_merge(fake_iris(tmp_path, "exit 0"), "IRIS", "/m.cpf")
+# -- the command (as a process: tests/integration/test_cpf_merge_command.py) ----------------------
+def test_run_merge_needs_the_success_line_and_rc_zero_of_a_recorded_emulator(tmp_path: Path) -> None:
+    replay = Replay("merge", tmp_path)
+    control = IrisControl("/opt/iris/bin/iris", replay)
+    merge_file = str(tmp_path / "merge.cpf")
+    with pytest.raises(cpf_merge.MergeError, match=r"'iris merge MRG' failed \(rc=1\): iris merge: instance MRG is not running$"):
+        cpf_merge.run_merge(control, "MRG", merge_file)
+    assert control.start("MRG")[0] == 0
+    cpf_merge.run_merge(control, "MRG", merge_file)
+    with pytest.raises(cpf_merge.MergeError, match=r"'iris merge NOPE' failed \(rc=1\): Instance 'NOPE' is not installed.$"):
+        cpf_merge.run_merge(control, "NOPE", merge_file)
+    assert replay.finished
 
 
 def test_the_merge_file_is_private_absolute_and_removed(tmp_path: Path) -> None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import stat
-import subprocess
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -17,42 +15,7 @@ from ansible_collections.irisops.iris.plugins.module_utils import sysctl
 from ansible_collections.irisops.iris.plugins.modules import kernel_param
 from tests.support.paths import REPO
 from tests.support.in_process import run_module
-
-CONF = "99-irisops-iris.conf"
-
-
-class Host(object):
-    """A temp root with proc/sys, proc/meminfo, sys/kernel/mm and etc/sysctl.d like a Linux host."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.proc_sys = root / "proc" / "sys"
-        self.sysctl_dir = root / "etc" / "sysctl.d"
-        self.sysctl_dir.mkdir(parents=True)
-        for name, value in {"vm.swappiness": "60", "vm.nr_hugepages": "0", "vm.dirty_ratio": "20",
-                            "kernel.shmmax": "18446744073692774399", "kernel.sem": "32000\t1024000000\t500\t32000"}.items():
-            self.set_runtime(name, value)
-        (root / "proc" / "meminfo").write_text("MemTotal:       16318412 kB\nHugepagesize:       2048 kB\n")
-        thp = root / "sys" / "kernel" / "mm" / "transparent_hugepage"
-        thp.mkdir(parents=True)
-        (thp / "enabled").write_text("always [madvise] never\n")
-
-    def path(self, name: str) -> Path:
-        return self.proc_sys.joinpath(*name.split("."))
-
-    def set_runtime(self, name: str, value: str) -> None:
-        self.path(name).parent.mkdir(parents=True, exist_ok=True)
-        self.path(name).write_text(value + "\n")
-
-    def runtime(self, name: str) -> str:
-        return self.path(name).read_text()
-
-    @property
-    def conf(self) -> Path:
-        return self.sysctl_dir / CONF
-
-    def args(self, **options: Any) -> Dict[str, Any]:
-        return dict({"proc_root": str(self.proc_sys), "sysctl_dir": str(self.sysctl_dir)}, **options)
+from tests.support.kernel_host import Host
 
 
 @pytest.fixture
@@ -235,13 +198,6 @@ def test_auto_needs_instance(host: Host) -> None:
     assert result["failed"] and result["msg"] == "value: 'auto' needs instance to size shared memory"
 
 
-def test_backup_only_when_changed(host: Host) -> None:
-    host.conf.write_bytes(b"# mine\nvm.swappiness = 60\n")
-    result = run(host, name="vm.swappiness", value=5, backup=True)
-    assert Path(result["backup_file"]).read_bytes() == b"# mine\nvm.swappiness = 60\n"
-    assert "backup_file" not in run(host, name="vm.swappiness", value=5, backup=True)
-
-
 def test_symlinked_file_stays_a_symlink(host: Host, tmp_path: Path) -> None:
     real = tmp_path / "managed.conf"
     real.write_text("vm.swappiness=60\n")
@@ -404,20 +360,3 @@ def test_unknown_file_owner_is_refused_before_any_change(host: Host, option: str
     assert result["failed"] and result["msg"] == "%s: 'no-such-kernel-param-user' does not exist on this host; nothing changed" % option
     assert host.runtime("vm.swappiness") == "60\n" and not host.conf.exists()
     assert run(host, name="vm.swappiness", value=5, **{option: "root"})["changed"] is True
-
-
-def test_immutable_sysctl_file_fails_cleanly_and_restores_the_runtime_value(host: Host) -> None:
-    host.conf.write_bytes(b"vm.swappiness = 60\n")
-    chattr = subprocess.run(["chattr", "+i", str(host.conf)], capture_output=True, check=False) \
-        if shutil.which("chattr") else None
-    if chattr is None or chattr.returncode:
-        pytest.skip("chattr +i is not supported here (needs root and ext4/xfs/btrfs)")
-    try:
-        result = run(host, name="vm.swappiness", value=5)
-    finally:
-        subprocess.run(["chattr", "-i", str(host.conf)], check=True)
-    assert result["failed"] is True and "exception" not in result
-    assert result["msg"].startswith("cannot replace %s: " % host.conf) and "Operation not permitted" in result["msg"]
-    assert result["msg"].endswith("; file left as it was, runtime value restored to '60'")
-    assert host.runtime("vm.swappiness") == "60\n" and host.conf.read_bytes() == b"vm.swappiness = 60\n"
-    assert sorted(path.name for path in host.sysctl_dir.iterdir()) == [CONF]
