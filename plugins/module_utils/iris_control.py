@@ -13,7 +13,10 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+if TYPE_CHECKING:
+    from ansible.module_utils.basic import AnsibleModule  # type: ignore[import-untyped]
 
 # qlist's status dates look like ctime(): "Fri May 13 22:07:02 2016" (local time of the instance host).
 QLIST_DATE_FORMAT = "%a %b %d %H:%M:%S %Y"
@@ -25,6 +28,9 @@ C_LOCALE = {"LANG": "C", "LC_ALL": "C"}
 IRIS_BIN_DIRS = ["/usr/irissys/bin", "/usr/bin", "/usr/local/bin", "/opt/iris/bin"]
 
 RunCommand = Callable[..., Tuple[int, str, str]]
+
+# The options of every module that runs the control command (documented by the irisops.iris.iris.CONTROL fragment).
+CONTROL_ARGUMENT_SPEC: Dict[str, Dict[str, Any]] = {"iris_bin": {"type": "path"}}
 
 
 class IrisControlError(Exception):
@@ -126,6 +132,11 @@ class IrisControl(object):
     def __init__(self, iris_bin: str, run_command: RunCommand) -> None:
         self.iris_bin = iris_bin
         self._run_command = run_command
+
+    @classmethod
+    def from_module(cls, module: "AnsibleModule", run_command: Optional[RunCommand] = None) -> "IrisControl":
+        """The control command a module's ``iris_bin`` option names (or the one found), run by ``module.run_command``."""
+        return cls(find_iris_bin(module.get_bin_path, module.params["iris_bin"]), run_command or module.run_command)
 
     def run(self, args: Sequence[str]) -> Tuple[int, str, str]:
         return self._run_command([self.iris_bin] + list(args), environ_update=C_LOCALE)
