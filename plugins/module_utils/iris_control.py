@@ -56,6 +56,10 @@ class Instance:
     mirror_status: str
     data_dir: str
 
+    def is_named(self, name: str) -> bool:
+        """IRIS instance names are case-insensitive."""
+        return self.name.upper() == name.upper()
+
     @property
     def running(self) -> bool:
         return self.status.startswith("running")
@@ -149,9 +153,9 @@ class IrisControl(object):
         return parse_qlist(out)
 
     def instance(self, name: str) -> Instance:
-        """The named instance; IRIS instance names are case-insensitive."""
+        """The named instance (see Instance.is_named)."""
         for candidate in self.qlist():
-            if candidate.name.upper() == name.upper():
+            if candidate.is_named(name):
                 return candidate
         raise IrisControlError("instance %r is not known to %s qlist" % (name, self.iris_bin))
 

@@ -157,7 +157,7 @@ from ansible_collections.irisops.iris.plugins.module_utils.iris_control import C
 def gather(control: IrisControl, name: Optional[str]) -> List[Dict[str, Any]]:
     """qlist facts, filtered by name (case-insensitive, like IRIS)."""
     return [instance.as_dict() for instance in control.qlist()
-            if name is None or instance.name.upper() == name.upper()]
+            if name is None or instance.is_named(name)]
 
 
 def main() -> None:
