@@ -16,16 +16,13 @@ parameter names exactly first, then case-insensitively when that is unambiguous.
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import os
 import re
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
-from ansible_collections.irisops.iris.plugins.module_utils.durable import replace_file
+from ansible_collections.irisops.iris.plugins.module_utils.durable import replace_file, wait_for_lock
 from ansible_collections.irisops.iris.plugins.module_utils.secret_keys import MASK, is_secret_key
 
 BOM = "\ufeff"
@@ -403,9 +400,6 @@ def _section_rank(section: str) -> Optional[int]:
 
 
 # ----------------------------------------------------------------------------- files
-LOCK_POLL_SECONDS = 0.05
-
-
 def check_cpf_path(path: str) -> str:
     """The real path of an existing regular CPF file; refuses '..' traversal and non-regular files."""
     check_text("path", path)
@@ -429,16 +423,8 @@ def directory_lock(path: str, deadline: float) -> Iterator[None]:
     """
     fd = os.open(os.path.dirname(path) or ".", os.O_RDONLY)
     try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as error:
-                if error.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-                if time.monotonic() >= deadline:
-                    raise CpfTimeout("timed out waiting for another editor of %s to finish; nothing was changed" % path)
-                time.sleep(LOCK_POLL_SECONDS)
+        if not wait_for_lock(fd, deadline):
+            raise CpfTimeout("timed out waiting for another editor of %s to finish; nothing was changed" % path)
         yield
     finally:
         os.close(fd)

@@ -2,12 +2,16 @@
 # Copyright (c) 2026 irisops.iris contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Crash-safe file replacement: readers and a crash see the old file or the new one, never a torn one."""
+"""Files that processes share: crash-safe replacement (readers and a crash see the old file or the new one, never a
+torn one) and the exclusive lock that makes a second writer wait."""
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
 import tempfile
+import time
 from typing import Callable, List, Optional, Tuple
 
 
@@ -65,3 +69,20 @@ def error_chain(error: BaseException) -> str:
             reasons.append(str(current))
         current = current.__cause__ or current.__context__
     return ": ".join(reasons) or type(error).__name__
+
+
+def wait_for_lock(descriptor: int, deadline: float, poll_seconds: float = 0.05) -> bool:
+    """Take an exclusive flock on ``descriptor``, retrying until ``deadline`` (time.monotonic()); False if still held.
+
+    Polling, not a blocking flock, so the caller's deadline holds and its own error says who holds the lock.
+    """
+    while True:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except OSError as error:
+            if error.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(poll_seconds)

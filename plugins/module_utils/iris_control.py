@@ -13,7 +13,10 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+if TYPE_CHECKING:
+    from ansible.module_utils.basic import AnsibleModule  # type: ignore[import-untyped]
 
 # qlist's status dates look like ctime(): "Fri May 13 22:07:02 2016" (local time of the instance host).
 QLIST_DATE_FORMAT = "%a %b %d %H:%M:%S %Y"
@@ -25,6 +28,9 @@ C_LOCALE = {"LANG": "C", "LC_ALL": "C"}
 IRIS_BIN_DIRS = ["/usr/irissys/bin", "/usr/bin", "/usr/local/bin", "/opt/iris/bin"]
 
 RunCommand = Callable[..., Tuple[int, str, str]]
+
+# The options of every module that runs the control command (documented by the irisops.iris.iris.CONTROL fragment).
+CONTROL_ARGUMENT_SPEC: Dict[str, Dict[str, Any]] = {"iris_bin": {"type": "path"}}
 
 
 class IrisControlError(Exception):
@@ -49,6 +55,10 @@ class Instance:
     mirror_member_type: str
     mirror_status: str
     data_dir: str
+
+    def is_named(self, name: str) -> bool:
+        """IRIS instance names are case-insensitive."""
+        return self.name.upper() == name.upper()
 
     @property
     def running(self) -> bool:
@@ -127,6 +137,11 @@ class IrisControl(object):
         self.iris_bin = iris_bin
         self._run_command = run_command
 
+    @classmethod
+    def from_module(cls, module: "AnsibleModule", run_command: Optional[RunCommand] = None) -> "IrisControl":
+        """The control command a module's ``iris_bin`` option names (or the one found), run by ``module.run_command``."""
+        return cls(find_iris_bin(module.get_bin_path, module.params["iris_bin"]), run_command or module.run_command)
+
     def run(self, args: Sequence[str]) -> Tuple[int, str, str]:
         return self._run_command([self.iris_bin] + list(args), environ_update=C_LOCALE)
 
@@ -138,9 +153,9 @@ class IrisControl(object):
         return parse_qlist(out)
 
     def instance(self, name: str) -> Instance:
-        """The named instance; IRIS instance names are case-insensitive."""
+        """The named instance (see Instance.is_named)."""
         for candidate in self.qlist():
-            if candidate.name.upper() == name.upper():
+            if candidate.is_named(name):
                 return candidate
         raise IrisControlError("instance %r is not known to %s qlist" % (name, self.iris_bin))
 

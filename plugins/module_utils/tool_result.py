@@ -20,6 +20,8 @@ from typing import Any, Dict, List, Optional
 TRACE_ID_LENGTH = 32
 TRACE_ID_PATTERN = re.compile(r"^0*[1-9a-f][0-9a-f]*$")
 STATUSES = ("success", "failure", "partial")
+# The option of every module that returns a ToolResult (documented by the irisops.iris.iris.TOOL_RESULT fragment).
+TOOL_RESULT_ARGUMENT_SPEC: Dict[str, Dict[str, Any]] = {"trace_id": {"type": "str"}}
 
 
 def new_trace_id() -> str:

@@ -322,9 +322,9 @@ from ansible_collections.irisops.iris.plugins.module_utils.cpf_merge import (
     previous_values, read_active_view)
 from ansible_collections.irisops.iris.plugins.module_utils.durable import error_chain, replace_file
 from ansible_collections.irisops.iris.plugins.module_utils.file_attributes import apply_file_attributes
-from ansible_collections.irisops.iris.plugins.module_utils.iris_control import IrisControl, IrisControlError, find_iris_bin
+from ansible_collections.irisops.iris.plugins.module_utils.iris_control import CONTROL_ARGUMENT_SPEC, IrisControl, IrisControlError
 from ansible_collections.irisops.iris.plugins.module_utils.secret_keys import MASK, is_secret_key, masked
-from ansible_collections.irisops.iris.plugins.module_utils.tool_result import ToolResultBuilder
+from ansible_collections.irisops.iris.plugins.module_utils.tool_result import TOOL_RESULT_ARGUMENT_SPEC, ToolResultBuilder
 
 TOOL = "cpf"
 SETTING_SPEC: Dict[str, Any] = dict(
@@ -370,7 +370,7 @@ def argument_spec() -> Dict[str, Any]:
     return dict(
         path=dict(type="path"),
         instance=dict(type="str"),
-        iris_bin=dict(type="path"),
+        **CONTROL_ARGUMENT_SPEC,
         section=dict(type="str"),
         parameter=dict(type="str"),
         value=dict(type="str"),
@@ -383,7 +383,7 @@ def argument_spec() -> Dict[str, Any]:
         backup=dict(type="bool", default=False),
         validate_only=dict(type="bool", default=False),
         timeout=dict(type="int", default=60),
-        trace_id=dict(type="str"),
+        **TOOL_RESULT_ARGUMENT_SPEC,
     )
 
 
@@ -701,7 +701,7 @@ class CpfMergeEdit(CpfEdit):
 def resolve_path(module: AnsibleModule) -> str:
     if module.params["path"]:
         return check_cpf_path(module.params["path"])
-    control = IrisControl(find_iris_bin(module.get_bin_path, module.params["iris_bin"]), module.run_command)
+    control = IrisControl.from_module(module)
     return check_cpf_path(control.instance(module.params["instance"]).cpf_path)
 
 
@@ -723,7 +723,7 @@ def main() -> None:
         path = resolve_path(module)
         apply = module.params["apply"]
         if apply != "file":
-            control = IrisControl(find_iris_bin(module.get_bin_path, module.params["iris_bin"]), module.run_command)
+            control = IrisControl.from_module(module)
             if apply == "auto":
                 apply = "merge" if control.instance(module.params["instance"]).running else "file"
         module.params["apply"] = apply

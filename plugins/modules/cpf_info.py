@@ -140,7 +140,7 @@ from ansible.module_utils.basic import AnsibleModule  # type: ignore[import-unty
 from ansible_collections.irisops.iris.plugins.module_utils import cpf_catalog
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument, check_cpf_path
 from ansible_collections.irisops.iris.plugins.module_utils.cpf_merge import ActiveView, read_active_view
-from ansible_collections.irisops.iris.plugins.module_utils.iris_control import IrisControl, IrisControlError, find_iris_bin
+from ansible_collections.irisops.iris.plugins.module_utils.iris_control import CONTROL_ARGUMENT_SPEC, IrisControl, IrisControlError
 from ansible_collections.irisops.iris.plugins.module_utils.secret_keys import masked
 
 NO_INSTANCE = "the CPF was given by path; give instance to read the running instance's active values"
@@ -224,7 +224,7 @@ def main() -> None:
         argument_spec=dict(
             path=dict(type="path"),
             instance=dict(type="str"),
-            iris_bin=dict(type="path"),
+            **CONTROL_ARGUMENT_SPEC,
             sections=dict(type="list", elements="str"),
             parameters=dict(type="list", elements="str"),
         ),
@@ -237,7 +237,7 @@ def main() -> None:
         if module.params["path"]:
             path = check_cpf_path(module.params["path"])
         else:
-            control = IrisControl(find_iris_bin(module.get_bin_path, module.params["iris_bin"]), module.run_command)
+            control = IrisControl.from_module(module)
             instance = control.instance(module.params["instance"])
             path = check_cpf_path(instance.cpf_path)
             view = read_active_view(instance)

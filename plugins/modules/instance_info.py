@@ -151,26 +151,26 @@ from typing import Any, Dict, List, Optional
 
 from ansible.module_utils.basic import AnsibleModule  # type: ignore[import-untyped]
 
-from ansible_collections.irisops.iris.plugins.module_utils.iris_control import IrisControl, IrisControlError, find_iris_bin
+from ansible_collections.irisops.iris.plugins.module_utils.iris_control import CONTROL_ARGUMENT_SPEC, IrisControl, IrisControlError
 
 
 def gather(control: IrisControl, name: Optional[str]) -> List[Dict[str, Any]]:
     """qlist facts, filtered by name (case-insensitive, like IRIS)."""
     return [instance.as_dict() for instance in control.qlist()
-            if name is None or instance.name.upper() == name.upper()]
+            if name is None or instance.is_named(name)]
 
 
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
             name=dict(type="str"),
-            iris_bin=dict(type="path"),
+            **CONTROL_ARGUMENT_SPEC,
         ),
         supports_check_mode=True,
     )
     name = module.params["name"]
     try:
-        control = IrisControl(find_iris_bin(module.get_bin_path, module.params["iris_bin"]), module.run_command)
+        control = IrisControl.from_module(module)
         instances = gather(control, name)
     except IrisControlError as error:
         module.fail_json(msg=str(error))

@@ -286,8 +286,8 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # ty
 from ansible_collections.irisops.iris.plugins.module_utils import iris_log
 from ansible_collections.irisops.iris.plugins.module_utils import instance_health as health
 from ansible_collections.irisops.iris.plugins.module_utils.iris_control import (
-    Instance, IrisControl, IrisControlError, RunCommand, find_iris_bin)
-from ansible_collections.irisops.iris.plugins.module_utils.tool_result import ToolResultBuilder
+    CONTROL_ARGUMENT_SPEC, Instance, IrisControl, IrisControlError, RunCommand)
+from ansible_collections.irisops.iris.plugins.module_utils.tool_result import TOOL_RESULT_ARGUMENT_SPEC, ToolResultBuilder
 
 # After SIGTERM a timed-out control command gets this long before SIGKILL.
 KILL_GRACE_SECONDS = 2.0
@@ -407,9 +407,7 @@ class Restart(object):
         self.tz = iris_log.resolve_timezone(None)
         self.log_offset: Optional[int] = None
         self.log_path = ""
-        iris_bin = find_iris_bin(module.get_bin_path, self.params["iris_bin"])
-        self.iris_bin = iris_bin
-        self.control = IrisControl(iris_bin, module.run_command)
+        self.control = IrisControl.from_module(module)
 
     # -- helpers ---------------------------------------------------------------------------------------
     def timed(self, phase: str, since: float) -> None:
@@ -424,7 +422,7 @@ class Restart(object):
         return "http://%s:%d%s" % (url_host(self.params["address"]), instance.web_port, path)
 
     def controlled(self, timeout: float) -> IrisControl:
-        return IrisControl(self.iris_bin, bounded_run_command(timeout))
+        return IrisControl(self.control.iris_bin, bounded_run_command(timeout))
 
     def observe(self) -> Instance:
         return self.control.instance(self.params["instance"])
@@ -694,8 +692,8 @@ def argument_spec() -> Dict[str, Any]:
         metrics_url=dict(type="str"),
         health_url=dict(type="str"),
         check_timeout=dict(type="float", default=5.0),
-        iris_bin=dict(type="path"),
-        trace_id=dict(type="str"),
+        **CONTROL_ARGUMENT_SPEC,
+        **TOOL_RESULT_ARGUMENT_SPEC,
     )
 
 

@@ -278,9 +278,9 @@ from ansible_collections.irisops.iris.plugins.module_utils.durable import error_
 from ansible_collections.irisops.iris.plugins.module_utils.iris_events import ALLOCATION_PATTERN
 from ansible_collections.irisops.iris.plugins.module_utils.file_attributes import apply_file_attributes
 from ansible_collections.irisops.iris.plugins.module_utils.iris_control import (
-    Instance, IrisControl, IrisControlError, find_iris_bin)
+    CONTROL_ARGUMENT_SPEC, Instance, IrisControl, IrisControlError)
 from ansible_collections.irisops.iris.plugins.module_utils.iris_sysctl import MEMORY_PARAMETERS
-from ansible_collections.irisops.iris.plugins.module_utils.tool_result import ToolResultBuilder
+from ansible_collections.irisops.iris.plugins.module_utils.tool_result import TOOL_RESULT_ARGUMENT_SPEC, ToolResultBuilder
 
 AUTO = "auto"
 MIB = 1024 * 1024
@@ -427,7 +427,7 @@ def memory_need(instance: Instance, page_kb: int, margin_percent: int) -> Memory
 
 def resolve_instance(module: AnsibleModule, name: str) -> Instance:
     try:
-        control = IrisControl(find_iris_bin(module.get_bin_path, module.params["iris_bin"]), module.run_command)
+        control = IrisControl.from_module(module)
         return control.instance(name)
     except IrisControlError as exc:
         raise ModuleFailure("instance: %s" % exc)
@@ -697,8 +697,8 @@ def argument_spec() -> Dict[str, Any]:
         instance=dict(type="str"),
         auto_margin_percent=dict(type="int", default=5),
         hugepage_size_kb=dict(type="int"),
-        iris_bin=dict(type="path"),
-        trace_id=dict(type="str"),
+        **CONTROL_ARGUMENT_SPEC,
+        **TOOL_RESULT_ARGUMENT_SPEC,
     )
 
 

@@ -226,7 +226,7 @@ from typing import BinaryIO, Dict, Iterator, List, Optional, Tuple
 from ansible.module_utils.basic import AnsibleModule  # type: ignore[import-untyped]
 
 from ansible_collections.irisops.iris.plugins.module_utils import iris_log
-from ansible_collections.irisops.iris.plugins.module_utils.iris_control import IrisControl, IrisControlError, find_iris_bin
+from ansible_collections.irisops.iris.plugins.module_utils.iris_control import CONTROL_ARGUMENT_SPEC, IrisControl, IrisControlError
 
 MALFORMED_REPORT_LIMIT = 100
 DETECT_READ_BYTES = 65536
@@ -350,7 +350,7 @@ def read_log(path: str, entry_filter: EntryFilter, max_entries: Optional[int], t
 def resolve_path(module: AnsibleModule) -> str:
     if module.params["path"]:
         return str(module.params["path"])
-    control = IrisControl(find_iris_bin(module.get_bin_path, module.params["iris_bin"]), module.run_command)
+    control = IrisControl.from_module(module)
     return control.instance(module.params["instance"]).messages_log_path
 
 
@@ -359,7 +359,7 @@ def main() -> None:
         argument_spec=dict(
             path=dict(type="path"),
             instance=dict(type="str"),
-            iris_bin=dict(type="path"),
+            **CONTROL_ARGUMENT_SPEC,
             min_severity=dict(type="raw", default=0),
             categories=dict(type="list", elements="str"),
             since=dict(type="str"),

@@ -30,7 +30,7 @@ from typing import Any, Optional, Sequence
 
 import aiohttp
 
-from ansible_collections.irisops.iris.plugins.module_utils.durable import fsync_directory, replace_file
+from ansible_collections.irisops.iris.plugins.module_utils.durable import fsync_directory, replace_file, wait_for_lock
 from ansible_collections.irisops.iris.plugins.plugin_utils.command_document import (
     MAX_COMMAND_BYTES, check_command, parse_json, refusal)
 from ansible_collections.irisops.iris.plugins.plugin_utils.errors import ExternalIntegrationError, ValidationError
@@ -215,17 +215,9 @@ class IntakeState(object):
         for directory in (self.directory, self.pending_dir, self.approvals_dir):
             directory.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(self.directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    os.close(descriptor)
-                    raise ExternalIntegrationError("another consumer holds %s; waited %.0f s" % (
-                        self.directory / LOCK_FILE, timeout)) from None
-                time.sleep(0.1)
+        if not wait_for_lock(descriptor, time.monotonic() + timeout):
+            os.close(descriptor)
+            raise ExternalIntegrationError("another consumer holds %s; waited %.0f s" % (self.directory / LOCK_FILE, timeout))
         self._lock_descriptor = descriptor
         self.accepted = self.load()
 

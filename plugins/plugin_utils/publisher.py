@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import fcntl
 import hashlib
 import json
 import os
@@ -36,7 +35,7 @@ from typing import Any, Iterable, Iterator, Literal, Mapping, NamedTuple, Option
 import aiohttp
 from pydantic import ValidationError as PydanticValidationError
 
-from ansible_collections.irisops.iris.plugins.module_utils.durable import fsync_directory
+from ansible_collections.irisops.iris.plugins.module_utils.durable import fsync_directory, replace_file, wait_for_lock
 from ansible_collections.irisops.iris.plugins.plugin_utils.errors import ExternalIntegrationError, ValidationError
 from ansible_collections.irisops.iris.plugins.plugin_utils.models import IRISMessage
 from ansible_collections.irisops.iris.plugins.plugin_utils.redaction import redact_text
@@ -329,18 +328,11 @@ class Spool(object):
         """One publisher per spool at a time; another run waits up to ``timeout`` seconds."""
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         descriptor = os.open(self.directory / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                self._lock_fd = descriptor
-                return
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    os.close(descriptor)
-                    raise ExternalIntegrationError("spool_dir: %s is locked by another publisher for more than %.0f s"
-                                                   % (self.directory, timeout)) from None
-                time.sleep(0.05)
+        if not wait_for_lock(descriptor, time.monotonic() + timeout):
+            os.close(descriptor)
+            raise ExternalIntegrationError("spool_dir: %s is locked by another publisher for more than %.0f s"
+                                           % (self.directory, timeout))
+        self._lock_fd = descriptor
 
     def unlock(self) -> None:
         self._close_ack_log()
@@ -428,13 +420,7 @@ class Spool(object):
         Crash-safe order: the new journal is complete and synced before it replaces the old one, and the
         ack log is removed only after that, so every intermediate state reads back the same backlog.
         """
-        temporary = self.directory / (JOURNAL + ".tmp")
-        with open(temporary, "wb") as stream:
-            stream.write(b"".join(item.record() for item in remaining))
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, self.directory / JOURNAL)
-        fsync_directory(str(self.directory))
+        replace_file(str(self.directory / JOURNAL), b"".join(item.record() for item in remaining))
         self._close_ack_log()
         (self.directory / ACKED).unlink(missing_ok=True)
         fsync_directory(str(self.directory))
