@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Test hosts for the SSH/become tests (tests/integration/ssh_hosts): network namespaces on this machine,
+# Test hosts for the SSH/become tests (tests/support/ssh_hosts.py): network namespaces on this machine,
 # each with a veth link to the machine, its own sshd, a non-root user with passwordless sudo and a
 # Python 3.9 for the target side.
 #

@@ -17,7 +17,7 @@ Run: .venv/bin/python tests/bench/bench_generator.py [lines]   (default 1,000,00
   the action plugin does per task. Goals (issue 8): >= 100k lines/s, p95 < 50 ms (SC-002: < 500 ms);
 - the LLM engine's own overhead per request: one 25-line request through LLMBackend (client, prompt,
   validation, normalisation) against the bare openai client sending the same prompt to the same local
-  OpenAI-compatible server (tests/integration/openai_server.py) with the same answer, alternating.
+  OpenAI-compatible server (tests/support/openai_server.py) with the same answer, alternating.
   Goal (issue 16): p95 overhead < 5 ms.
 """
 
