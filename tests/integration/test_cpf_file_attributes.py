@@ -14,17 +14,6 @@ import pytest
 
 from ansible_collections.irisops.iris.plugins.modules import cpf as cpf_module
 from tests.support.in_process import run_module
-from tests.support.paths import FIXTURES
-
-RCEMPER = FIXTURES / "cpf" / "rcemper-CrossECP-IRIS__iris.cpf"
-
-
-@pytest.fixture
-def cpf(tmp_path: Path) -> Path:
-    target = tmp_path / "iris.cpf"
-    shutil.copyfile(RCEMPER, target)
-    target.chmod(0o640)
-    return target
 
 
 def run(args: Dict[str, Any], check_mode: bool = False, diff: bool = False) -> Dict[str, Any]:

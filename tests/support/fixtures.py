@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The pytest fixtures every suite shares (registered by tests/conftest.py): the one emulator fixture, its
-in-process variant, the leak check over the whole session and the environment for ansible-playbook runs."""
+in-process variant, the leak check over the whole session, the environment for ansible-playbook runs and a
+private copy of a real CPF."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Dict, Iterator
@@ -12,7 +14,9 @@ from typing import Dict, Iterator
 import pytest
 
 from tests.support.emulator import EmulatorEnv, emulator_pids
-from tests.support.paths import COLLECTIONS_ROOT
+from tests.support.paths import COLLECTIONS_ROOT, FIXTURES
+
+RCEMPER_CPF = FIXTURES / "cpf" / "rcemper-CrossECP-IRIS__iris.cpf"
 
 
 @pytest.fixture
@@ -54,3 +58,12 @@ def ansible_env(tmp_path: Path) -> Iterator[Dict[str, str]]:
         ANSIBLE_PYTHON_INTERPRETER=sys.executable,
     )
     yield env
+
+
+@pytest.fixture
+def cpf(tmp_path: Path) -> Path:
+    """A private copy (mode 0640) of a real CPF: rcemper's CRLF iris.cpf from tests/fixtures/cpf."""
+    target = tmp_path / "iris.cpf"
+    shutil.copyfile(RCEMPER_CPF, target)
+    target.chmod(0o640)
+    return target

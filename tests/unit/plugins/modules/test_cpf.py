@@ -6,7 +6,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import shutil
 import stat
 from pathlib import Path
 from typing import Any, Dict, Iterator
@@ -18,16 +17,7 @@ from ansible_collections.irisops.iris.plugins.module_utils.tool_result import is
 from tests.support.in_process import run_module
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "cpf"
-RCEMPER = FIXTURES / "rcemper-CrossECP-IRIS__iris.cpf"
 MERGE = FIXTURES / "merge"
-
-
-@pytest.fixture
-def cpf(tmp_path: Path) -> Path:
-    target = tmp_path / "iris.cpf"
-    shutil.copyfile(RCEMPER, target)
-    target.chmod(0o640)
-    return target
 
 
 def run(args: Dict[str, Any], check_mode: bool = False, diff: bool = False) -> Dict[str, Any]:
