@@ -94,8 +94,10 @@ class Replay(object):
         argv = [str(arg) for arg in args[1:]]
         position = len(self.calls)
         self.calls.append(argv)
-        recorded = self.commands[position] if position < len(self.commands) else None
-        expected = [arg.replace(BASE, self.base) for arg in recorded["argv"]] if recorded else None
+        if position >= len(self.commands):
+            raise AssertionError("command %d was %r, the recording ends after %d" % (position, argv, len(self.commands)))
+        recorded = self.commands[position]
+        expected = [arg.replace(BASE, self.base) for arg in recorded["argv"]]
         if expected != argv:
             raise AssertionError("command %d was %r, the recording has %r" % (position, argv, expected))
         return recorded["rc"], recorded["stdout"].replace(BASE, self.base), recorded["stderr"].replace(BASE, self.base)
