@@ -7,7 +7,6 @@ import copy
 import io
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
