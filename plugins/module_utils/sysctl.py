@@ -6,8 +6,10 @@
 
 Runtime values are read and written like ``cat``/``echo`` on ``<proc_root>/<name with dots as slashes>``
 (the kernel's own interface, so a temp directory laid out like /proc/sys works the same in tests).
-The file editor only ever touches the line of the key it edits: comments, other keys, duplicates,
-spacing style, line endings, a BOM and a missing final newline all survive byte for byte.
+A runtime write is read back and undone when the kernel kept something else. The huge page size and
+the transparent huge pages mode are read beside the proc root (``../meminfo``, ``../../sys/kernel/mm``),
+as on a host. The file editor only ever touches the line of the key it edits: comments, other keys,
+duplicates, spacing style, line endings, a BOM and a missing final newline all survive byte for byte.
 """
 
 from __future__ import annotations
