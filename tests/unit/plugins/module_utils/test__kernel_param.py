@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """_kernel_param.py without AnsibleModule: the plan (reads only), apply (runtime, then file), and what the plan reports.
 
-Hosts are temp roots laid out like / (proc/sys, proc/meminfo, sys/kernel/mm, etc/sysctl.d); an instance is a real
+Hosts are temp roots laid out like / (tests/support/sysctl_host.py); an instance is a real
 CPF and a real messages.log in a temp install dir, listed by a recorded ``iris qlist`` line.
 """
 
@@ -19,6 +19,7 @@ from ansible_collections.irisops.iris.plugins.module_utils.iris_control import I
 from ansible_collections.irisops.iris.plugins.module_utils.tool_result import ToolResultBuilder
 from ansible_collections.irisops.iris.plugins.modules.kernel_param import argument_spec
 from tests.conftest import REPO
+from tests.support.sysctl_host import Host
 
 IRIS_BIN = "/usr/irissys/bin/iris"
 # [config] globals 100 MB, routines 35: 523 MB (test_cpf_catalog.py); 523 MB + 5 % in 2 MB pages is 275.
@@ -26,31 +27,14 @@ CPF_523MB = REPO / "tests" / "fixtures" / "cpf" / "merge" / "pyduquesnoy-IRIS-Do
 PAGES_523MB = 275
 
 
-class Host(object):
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.proc_sys = root / "proc" / "sys"
-        self.sysctl_dir = root / "etc" / "sysctl.d"
-        self.sysctl_dir.mkdir(parents=True)
-        for name, value in {"vm.swappiness": "60", "vm.nr_hugepages": "0"}.items():
-            self.path(name).parent.mkdir(parents=True, exist_ok=True)
-            self.path(name).write_text(value + "\n")
-        (root / "proc" / "meminfo").write_text("Hugepagesize:       2048 kB\n")
-        thp = root / "sys" / "kernel" / "mm" / "transparent_hugepage"
-        thp.mkdir(parents=True)
-        (thp / "enabled").write_text("always [madvise] never\n")
-        self.conf = self.sysctl_dir / "99-irisops-iris.conf"
+def options(host: Host, **given: Any) -> Dict[str, Any]:
+    """The module's options as AnsibleModule hands them over: every default of the real argument spec."""
+    defaults = {option: spec.get("default") for option, spec in argument_spec().items()}
+    return dict(defaults, **host.args(**given))
 
-    def path(self, name: str) -> Path:
-        return self.proc_sys.joinpath(*name.split("."))
 
-    def params(self, **options: Any) -> Dict[str, Any]:
-        """The module's options as AnsibleModule hands them over: every default of the real argument spec."""
-        defaults = {option: spec.get("default") for option, spec in argument_spec().items()}
-        return dict(defaults, proc_root=str(self.proc_sys), sysctl_dir=str(self.sysctl_dir), **options)
-
-    def files(self) -> Dict[str, bytes]:
-        return {str(path): path.read_bytes() for path in sorted(self.root.rglob("*")) if path.is_file()}
+def files(host: Host) -> Dict[str, bytes]:
+    return {str(path): path.read_bytes() for path in sorted(host.root.rglob("*")) if path.is_file()}
 
 
 @pytest.fixture
@@ -83,9 +67,9 @@ def installed(root: Path, sample: str = "huge-pages-allocation.log") -> Path:
 
 
 def test_plan_reads_only_and_decides_both_changes(host: Host) -> None:
-    before = host.files()
-    plan = kp.make_plan(host.params(name="vm.swappiness", value=5), no_control)
-    assert host.files() == before
+    before = files(host)
+    plan = kp.make_plan(options(host, name="vm.swappiness", value=5), no_control)
+    assert files(host) == before
     assert (plan.target, plan.runtime_before, plan.runtime_changes) == ("5", "60", True)
     assert (plan.file_path, plan.file_before, plan.file_after) == (str(host.conf), None, b"vm.swappiness = 5\n")
     assert plan.changed and plan.file_changes and plan.need is None
@@ -93,7 +77,7 @@ def test_plan_reads_only_and_decides_both_changes(host: Host) -> None:
 
 
 def test_plan_reports_like_the_module_returns(host: Host) -> None:
-    plan = kp.make_plan(host.params(name="vm.swappiness", value=30), no_control)
+    plan = kp.make_plan(options(host, name="vm.swappiness", value=30), no_control)
     builder = ToolResultBuilder("kernel_param")
     plan.record_changes(builder)
     assert builder.changes == [{"target": str(host.path("vm.swappiness")), "old_value": "60", "new_value": "30"},
@@ -113,7 +97,7 @@ def test_plan_reports_like_the_module_returns(host: Host) -> None:
 
 def test_a_plan_with_nothing_to_change_warns_of_nothing(host: Host) -> None:
     host.conf.write_bytes(b"vm.swappiness = 60\n")
-    plan = kp.make_plan(host.params(name="vm.swappiness", value="060"), no_control)
+    plan = kp.make_plan(options(host, name="vm.swappiness", value="060"), no_control)
     assert not plan.changed and plan.diff() == [] and plan.warnings() == []
     assert plan.recommendations == ["vm.swappiness=060 is above the 5 recommended for IRIS hosts"]
     assert plan.result(None, True)["changed"] is True  # an attribute-only difference is a change too
@@ -121,7 +105,7 @@ def test_a_plan_with_nothing_to_change_warns_of_nothing(host: Host) -> None:
 
 def test_auto_sizes_huge_pages_from_the_instance(host: Host, tmp_path: Path) -> None:
     control, calls = control_listing(installed(tmp_path))
-    plan = kp.make_plan(host.params(name="vm.nr_hugepages", value="auto", instance="iris"), lambda: control)
+    plan = kp.make_plan(options(host, name="vm.nr_hugepages", value="auto", instance="iris"), lambda: control)
     assert calls == [[IRIS_BIN, "qlist"]]
     assert plan.target == str(PAGES_523MB)
     assert plan.result(None, False)["shared_memory"] == {
@@ -133,7 +117,7 @@ def test_auto_sizes_huge_pages_from_the_instance(host: Host, tmp_path: Path) -> 
 
 def test_lowering_below_the_need_is_refused_or_warned(host: Host, tmp_path: Path) -> None:
     control, _calls = control_listing(installed(tmp_path))
-    params = host.params(name="vm.nr_hugepages", value=10, instance="IRIS", persist=False)
+    params = options(host, name="vm.nr_hugepages", value=10, instance="IRIS", persist=False)
     with pytest.raises(kp.ModuleFailure) as refused:
         kp.make_plan(params, lambda: control)
     assert str(refused.value) == ("vm.nr_hugepages=10 is below the %d instance IRIS needs for 523MB shared memory (+5%%); "
@@ -159,13 +143,13 @@ def test_instance_problems_name_the_option(host: Host, tmp_path: Path, setup: st
     control, _calls = control_listing(install_dir)
     instance = "NOPE" if setup == "unknown" else "IRIS"
     with pytest.raises(kp.ModuleFailure) as raised:
-        kp.make_plan(host.params(name="vm.nr_hugepages", value="auto", instance=instance), lambda: control)
+        kp.make_plan(options(host, name="vm.nr_hugepages", value="auto", instance=instance), lambda: control)
     assert str(raised.value) == message.format(log=log, cpf=cpf)
 
 
 def test_apply_writes_runtime_then_file_with_a_backup(host: Host) -> None:
     host.conf.write_bytes(b"# mine\nvm.swappiness = 60\n")
-    plan = kp.make_plan(host.params(name="vm.swappiness", value=5), no_control)
+    plan = kp.make_plan(options(host, name="vm.swappiness", value=5), no_control)
     backups: List[str] = []
 
     def backup(path: str) -> str:
@@ -184,18 +168,17 @@ def no_backup(path: str) -> str:
 
 
 def test_apply_makes_no_backup_of_a_file_that_did_not_exist(host: Host) -> None:
-    plan = kp.make_plan(host.params(name="vm.swappiness", value=5), no_control)
+    plan = kp.make_plan(options(host, name="vm.swappiness", value=5), no_control)
     assert kp.apply(plan, os.replace, no_backup) is None
     assert host.conf.read_bytes() == b"vm.swappiness = 5\n"
 
 
-@pytest.mark.parametrize("options, restored", [
+@pytest.mark.parametrize("given, restored", [
     ({}, "runtime value restored to '60'"),
     ({"apply": False}, "runtime value untouched"),
 ])
-def test_a_file_that_cannot_be_replaced_puts_the_runtime_value_back(host: Host, options: Dict[str, Any],
-                                                                     restored: str) -> None:
-    plan = kp.make_plan(host.params(name="vm.swappiness", value=5, **options), no_control)
+def test_a_file_that_cannot_be_replaced_puts_the_runtime_value_back(host: Host, given: Dict[str, Any], restored: str) -> None:
+    plan = kp.make_plan(options(host, name="vm.swappiness", value=5, **given), no_control)
     host.conf.mkdir()  # appears between plan and apply: the rename fails with the kernel's EISDIR
     (host.conf / "x").mkdir()
     with pytest.raises(kp.ModuleFailure) as raised:
@@ -209,7 +192,7 @@ def test_a_huge_page_read_back_mismatch_says_why(host: Host) -> None:
     # /dev/null accepts every write and keeps nothing, like a kernel that reserves no page at all.
     host.path("vm.nr_hugepages").unlink()
     host.path("vm.nr_hugepages").symlink_to("/dev/null")
-    plan = kp.make_plan(host.params(name="vm.nr_hugepages", value=64), no_control)
+    plan = kp.make_plan(options(host, name="vm.nr_hugepages", value=64), no_control)
     with pytest.raises(kp.sysctl.SysctlError) as raised:
         kp.apply(plan, os.replace, None)
     assert str(raised.value) == ("read-back mismatch for %s: wrote '64' but the kernel reports ''%s; runtime value restored "

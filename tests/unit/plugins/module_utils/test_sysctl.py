@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.irisops.iris.plugins.module_utils import sysctl
+from tests.support.sysctl_host import Host
 
 
 @pytest.mark.parametrize("name", ["vm.nr_hugepages", "kernel.shmmax", "net.ipv4.conf.all.rp_filter", "net.ipv4.conf.eth-0.x"])
@@ -206,34 +207,26 @@ def test_restore_runtime_reports_what_it_did(tmp_path: Path) -> None:
         "name a leaf like 'vm.swappiness'" % tmp_path)
 
 
-def proc_root_in(root: Path) -> str:
-    """``root`` laid out like / : proc/sys, with proc/meminfo and sys/kernel/mm beside it."""
-    (root / "proc" / "sys").mkdir(parents=True)
-    (root / "sys" / "kernel" / "mm" / "transparent_hugepage").mkdir(parents=True)
-    return str(root / "proc" / "sys")
-
-
 def test_hugepage_size_from_meminfo(tmp_path: Path) -> None:
-    proc_sys = proc_root_in(tmp_path)
-    (tmp_path / "proc" / "meminfo").write_text("MemTotal:       16318412 kB\nHugepagesize:       2048 kB\n")
-    assert sysctl.hugepage_size_kb(proc_sys) == 2048
-    (tmp_path / "proc" / "meminfo").write_text("Hugepagesize:    1048576 kB\n")
-    assert sysctl.hugepage_size_kb(proc_sys) == 1048576
-    assert sysctl.hugepage_size_kb(str(tmp_path / "nowhere" / "sys")) == sysctl.DEFAULT_HUGEPAGE_KB
-    (tmp_path / "proc" / "meminfo").write_text("Hugepagesize:\n")
-    assert sysctl.hugepage_size_kb(proc_sys) == sysctl.DEFAULT_HUGEPAGE_KB
+    host = Host(tmp_path)
+    assert sysctl.hugepage_size_kb(str(host.proc_sys)) == 2048
+    (host.root / "proc" / "meminfo").write_text("Hugepagesize:    1048576 kB\n")
+    assert sysctl.hugepage_size_kb(str(host.proc_sys)) == 1048576
+    assert sysctl.hugepage_size_kb(str(host.root / "nowhere" / "sys")) == sysctl.DEFAULT_HUGEPAGE_KB
+    (host.root / "proc" / "meminfo").write_text("Hugepagesize:\n")
+    assert sysctl.hugepage_size_kb(str(host.proc_sys)) == sysctl.DEFAULT_HUGEPAGE_KB
 
 
 def test_transparent_hugepages_mode_beside_the_proc_root(tmp_path: Path) -> None:
-    proc_sys = proc_root_in(tmp_path)
-    enabled = tmp_path / "sys" / "kernel" / "mm" / "transparent_hugepage" / "enabled"
-    assert sysctl.transparent_hugepages(proc_sys) is None
-    enabled.write_text("always [madvise] never\n")
-    assert sysctl.transparent_hugepages(proc_sys) == "madvise"
+    host = Host(tmp_path)
+    enabled = host.root / "sys" / "kernel" / "mm" / "transparent_hugepage" / "enabled"
+    assert sysctl.transparent_hugepages(str(host.proc_sys)) == "madvise"
     enabled.write_text("always madvise [never]\n")
-    assert sysctl.transparent_hugepages(proc_sys) == "never"
+    assert sysctl.transparent_hugepages(str(host.proc_sys)) == "never"
     enabled.write_text("always madvise never\n")
-    assert sysctl.transparent_hugepages(proc_sys) is None
+    assert sysctl.transparent_hugepages(str(host.proc_sys)) is None
+    enabled.unlink()
+    assert sysctl.transparent_hugepages(str(host.proc_sys)) is None
 
 
 def copy_aside(path: str) -> str:
