@@ -64,7 +64,6 @@ def recommendations(name: str, value: str, transparent_hugepages: Optional[str])
     if maximum is not None and re.match(r"^\d+$", value) and int(value) > maximum:
         notes.append("%s=%s is above the %d recommended for IRIS hosts" % (name, value, maximum))
     if name == "vm.nr_hugepages" and transparent_hugepages not in (None, RECOMMENDED_TRANSPARENT_HUGEPAGES):
-        notes.append("transparent huge pages are '{0}'; '{1}' is recommended for IRIS hosts "
-                     "(transparent_hugepage={1} on the kernel command line)".format(transparent_hugepages,
-                                                                                   RECOMMENDED_TRANSPARENT_HUGEPAGES))
+        notes.append("transparent huge pages are '{mode}'; '{never}' is recommended for IRIS hosts (transparent_hugepage={never} "
+                     "on the kernel command line)".format(mode=transparent_hugepages, never=RECOMMENDED_TRANSPARENT_HUGEPAGES))
     return notes
