@@ -293,7 +293,9 @@ def replace_file(path: str, data: bytes, move: Callable[[str, str], None],
     """Replace ``path``'s target with ``data`` through a temp file beside it; returns ``backup``'s path, if any.
 
     ``move`` is AnsibleModule.atomic_move (it keeps owner, mode and SELinux context), ``backup`` its backup_local.
-    A symlink keeps pointing where it did: its target is replaced.
+    A symlink keeps pointing where it did: its target is replaced. Not durable.replace_file: a directory that refuses
+    the temp file is reported as a SysctlError naming it (and root, when the refusal is a permission), and the backup
+    is taken only once the new content is safely written.
     """
     real_path = os.path.realpath(path)
     temp_path = write_temp_beside(real_path, data)
