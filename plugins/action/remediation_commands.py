@@ -36,7 +36,7 @@ class ActionModule(IrisOpsActionBase):
         source=dict(type="str"),
         documents=dict(type="list", elements="raw"),
         eda_event=dict(type="bool", default=False),
-        state_dir=dict(type="path"),
+        state_dir=dict(type="path", default=DEFAULT_STATE_DIR),
         approve_restart=dict(type="bool", default=False),
         allow_dangerous=dict(type="bool", default=False),
         allow_kernel_parameters=dict(type="list", elements="str", default=[]),
