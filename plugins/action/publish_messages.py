@@ -67,23 +67,23 @@ class ActionModule(IrisOpsActionBase):
                    dict(mutually_exclusive=[SOURCES], required_one_of=[SOURCES])),
     )
 
-    def perform(self, params: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
-        self.use_trace_id(params["trace_id"])
-        token = params["auth_token"] or os.environ.get(params["auth_token_env"]) or None
+    def perform(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+        self.use_trace_id(args["trace_id"])
+        token = args["auth_token"] or os.environ.get(args["auth_token_env"]) or None
         config = PublisherConfig(
-            endpoint=params["endpoint"], spool_dir=Path(params["spool_dir"] or default_spool_dir(params["endpoint"])),
-            headers={str(k): str(v) for k, v in params["headers"].items()}, auth_token=token,
-            validate_certs=params["validate_certs"], timeout=params["timeout"], max_attempts=params["max_attempts"],
-            backoff_base=params["backoff_base"], concurrency=params["concurrency"], batch_size=params["batch_size"],
-            batch_format=params["batch_format"])
-        if params["eda_event"]:
-            params["messages"] = event_messages(task_vars)
-        messages = [message for message in load_messages(params) if message.get("severity", 0) >= params["min_severity"]]
-        self.use_trace_id(run_trace_id(messages, params["trace_id"]))
+            endpoint=args["endpoint"], spool_dir=Path(args["spool_dir"] or default_spool_dir(args["endpoint"])),
+            headers={str(k): str(v) for k, v in args["headers"].items()}, auth_token=token,
+            validate_certs=args["validate_certs"], timeout=args["timeout"], max_attempts=args["max_attempts"],
+            backoff_base=args["backoff_base"], concurrency=args["concurrency"], batch_size=args["batch_size"],
+            batch_format=args["batch_format"])
+        if args["eda_event"]:
+            args["messages"] = event_messages(task_vars)
+        messages = [message for message in load_messages(args) if message.get("severity", 0) >= args["min_severity"]]
+        self.use_trace_id(run_trace_id(messages, args["trace_id"]))
         if self.check_mode:
             return self._preview(config, len(messages))
-        report = self._publish(config, messages, params["log_file"], str(self.tool_result.trace_id))
-        return outcome(report, config.spool_dir, params["undelivered"], self.tool_result)
+        report = self._publish(config, messages, args["log_file"], str(self.tool_result.trace_id))
+        return outcome(report, config.spool_dir, args["undelivered"], self.tool_result)
 
     def _preview(self, config: PublisherConfig, count: int) -> dict[str, Any]:
         """What a run would send: these messages and the spool's backlog."""

@@ -52,9 +52,9 @@ class ActionModule(IrisOpsActionBase):
         lock_timeout=dict(type="float", default=60.0),
     )
 
-    def perform(self, params: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
-        config = build_config(params, task_vars, self.check_mode)
-        report = self._intake(config, params["log_file"])
+    def perform(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+        config = build_config(args, task_vars, self.check_mode)
+        report = self._intake(config, args["log_file"])
         outcome = report.as_dict()
         summary = summarise(report, self.check_mode)
         unreachable = config.http is not None and not self.check_mode and len(report.poll_errors) == report.polls

@@ -47,9 +47,9 @@ class ActionModule(IrisOpsActionBase):
         instance=dict(type="str"),
     )
 
-    def perform(self, params: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+    def perform(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         started_at = utc_now().isoformat()
-        raw = params["command"] if params["command"] is not None else task_vars.get(COMMAND_VARIABLE)
+        raw = args["command"] if args["command"] is not None else task_vars.get(COMMAND_VARIABLE)
         arguments = tuple(context.CLIARGS.get("extra_vars", ()))
         # The command's trace id and names, kept on a refusal too, so its trace joins the rest of the loop.
         identity: Optional[dict[str, Optional[str]]] = None
@@ -61,15 +61,15 @@ class ActionModule(IrisOpsActionBase):
             command = check_command(raw) if raw is not None else command_from_cli(arguments)
             identity.update(command_id=command.command_id, instance=command.instance, trace_id=command.trace_id)
             self.use_trace_id(command.trace_id)
-            plan = plan_command(command, params["allow_dangerous"], tuple(params["allow_kernel_parameters"]),
-                                live_activation=params["cpf_apply"] == "auto")
-            if params["instance"] is not None and params["instance"] != plan.command.instance:
+            plan = plan_command(command, args["allow_dangerous"], tuple(args["allow_kernel_parameters"]),
+                                live_activation=args["cpf_apply"] == "auto")
+            if args["instance"] is not None and args["instance"] != plan.command.instance:
                 raise ValidationError("command is for instance %s but this host is instance %s; nothing was changed"
-                                      % (plan.command.instance, params["instance"]),
-                                      [("$.instance", "does not match the host's instance %s" % params["instance"])])
+                                      % (plan.command.instance, args["instance"]),
+                                      [("$.instance", "does not match the host's instance %s" % args["instance"])])
         except ValidationError as error:
             return self._refused(error, started_at, identity)
-        refusal = approval_problem(plan, params["approve_restart"], self.check_mode)
+        refusal = approval_problem(plan, args["approve_restart"], self.check_mode)
         if refusal is not None:
             return self._refused(ValidationError(refusal, [("approve_restart", "needed for the restart")]), started_at,
                                  identity, requires_user_action=True)

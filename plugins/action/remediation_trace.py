@@ -31,18 +31,18 @@ class ActionModule(IrisOpsActionBase):
         output_dir=dict(type="path"),
     )
 
-    def perform(self, params: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+    def perform(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         # Registered results are read by name, as they are: templating them would copy (and re-render) every key.
-        plan = task_vars.get(params["plan"]) or {}
+        plan = task_vars.get(args["plan"]) or {}
         started = plan.get("started_at")
-        record = RunRecord(plan=plan, checks=[task_vars.get(name) for name in params["checks"]],
-                           steps=[task_vars.get(name) for name in params["steps"]],
-                           rollback=[task_vars.get(name) for name in params["rollback"]],
+        record = RunRecord(plan=plan, checks=[task_vars.get(name) for name in args["checks"]],
+                           steps=[task_vars.get(name) for name in args["steps"]],
+                           rollback=[task_vars.get(name) for name in args["rollback"]],
                            started_at=datetime.fromisoformat(started) if isinstance(started, str) else None,
                            check_mode=self.check_mode)
         try:
             trace = record.trace()
-            path = write_trace(trace_directory(params["output_dir"]), trace)
+            path = write_trace(trace_directory(args["output_dir"]), trace)
         except (ValueError, OSError) as error:
             raise AnsibleActionFail("cannot write the WorkflowTrace: %s" % error) from None
         # Writing the record is not a change of the managed system, in check mode neither.

@@ -15,7 +15,7 @@ An action plugin declares what it needs and does only its work::
         REQUIREMENTS = REQUIREMENTS
         ARGUMENT_SPEC = dict(...)          # the options its docs stub in plugins/modules documents
 
-        def perform(self, arguments, task_vars):
+        def perform(self, args, task_vars):
             ...                            # arguments -> work -> result
 
 Every failure, whether ansible-core's argument check, a missing library, an option rule, a raised
@@ -101,13 +101,12 @@ class IrisOpsActionBase(ActionBase):  # type: ignore[misc]
             result.update(self.perform(self.validated_arguments(), task_vars or {}))
         except IrisOpsError as error:
             result.update(self.failure(error))
-        except AnsibleActionFail as error:
-            for key, value in self.failure(error).items():
-                error.result.setdefault(key, value)
+        except AnsibleActionFail as error:  # raised on: it is ansible-core's way to fail a task, with its traceback
+            error.result.update(self.failure(error))
             raise
         return result
 
-    def perform(self, arguments: Dict[str, Any], task_vars: Dict[str, Any]) -> Dict[str, Any]:
+    def perform(self, args: Dict[str, Any], task_vars: Dict[str, Any]) -> Dict[str, Any]:
         """The plugin's work on its validated arguments; returns the task result (raise to fail)."""
         raise NotImplementedError
 

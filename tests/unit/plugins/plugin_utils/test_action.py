@@ -29,6 +29,7 @@ class Example(IrisOpsActionBase):
     """Writes nothing: returns its arguments, or fails the way ``fail`` says."""
 
     TOOL = "example"
+    _load_name = "irisops.iris.example"  # set by the plugin loader, which this test does without
     ARGUMENT_SPEC: Dict[str, Any] = dict(
         count=dict(type="int", default=1),
         dest=dict(type="path"),
@@ -43,15 +44,15 @@ class Example(IrisOpsActionBase):
         OptionRule("append", "needs instance", dict(required_if=[["append", True, ["instance"]]])),
     )
 
-    def perform(self, arguments: Dict[str, Any], task_vars: Dict[str, Any]) -> Dict[str, Any]:
-        self.use_trace_id(arguments["trace_id"])
-        if arguments["fail"] == "validation":
+    def perform(self, args: Dict[str, Any], task_vars: Dict[str, Any]) -> Dict[str, Any]:
+        self.use_trace_id(args["trace_id"])
+        if args["fail"] == "validation":
             raise ValidationError("instance: password=hunter2 is not a name", [("instance", "password=hunter2 given")])
-        if arguments["fail"] == "action":
+        if args["fail"] == "action":
             raise AnsibleActionFail("the target said no")
-        if arguments["fail"] == "option":
-            raise OptionError("count", "must be even, got %d" % arguments["count"])
-        return dict(changed=False, arguments=arguments, tool_result=self.tool_result.build(dry_run=self.check_mode))
+        if args["fail"] == "option":
+            raise OptionError("count", "must be even, got %d" % args["count"])
+        return dict(changed=False, arguments=args, tool_result=self.tool_result.build(dry_run=self.check_mode))
 
 
 def run(action: Type[IrisOpsActionBase], check_mode: bool = False, **args: Any) -> Dict[str, Any]:
