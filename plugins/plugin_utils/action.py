@@ -86,9 +86,10 @@ class IrisOpsActionBase(ActionBase):  # type: ignore[misc]
     """ActionBase for irisops.iris: requirements -> validated arguments -> ``perform`` -> result or one failure shape."""
 
     TOOL = ""  # the ToolResult's tool name
-    REQUIREMENTS = ControllerRequirements("")
-    ARGUMENT_SPEC: Dict[str, Any] = {}
+    REQUIREMENTS = ControllerRequirements("")  # none beyond ansible-core unless the plugin says so
+    ARGUMENT_SPEC: Dict[str, Any] = {}  # the options its docs stub in plugins/modules documents
     OPTION_RULES: Sequence[OptionRule] = ()
+    tool_result: ToolResultBuilder  # this run's ToolResult: perform adds its changes and builds it
     _supports_check_mode = True
     _supports_async = False
 
@@ -111,12 +112,15 @@ class IrisOpsActionBase(ActionBase):  # type: ignore[misc]
         raise NotImplementedError
 
     def validated_arguments(self) -> Dict[str, Any]:
-        """The task's arguments as ansible-core checks and converts them against ARGUMENT_SPEC and OPTION_RULES."""
+        """The task's arguments as ansible-core checks and converts them against ARGUMENT_SPEC and OPTION_RULES.
+
+        The rules are checked one at a time, so a failure says which rule broke and why (``option: reason``).
+        """
         unused_validation, arguments = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
         for rule in self.OPTION_RULES:
             try:
                 self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC, **rule.checks)
-            except AnsibleActionFail:  # ansible-core names the options but not why the rule exists; say both
+            except AnsibleActionFail:
                 raise OptionError(rule.option, rule.reason) from None
         return dict(arguments)
 
