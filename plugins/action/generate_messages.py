@@ -24,6 +24,7 @@ from ansible.utils.display import Display  # type: ignore[import-untyped]
 
 from ansible_collections.irisops.iris.plugins.module_utils import iris_log
 from ansible_collections.irisops.iris.plugins.module_utils.secret_keys import MASK
+from ansible_collections.irisops.iris.plugins.module_utils.tool_result import TOOL_RESULT_ARGUMENT_SPEC
 from ansible_collections.irisops.iris.plugins.plugin_utils.action import (
     ControllerRequirements, IrisOpsActionBase, OptionError, OptionRule)
 
@@ -68,7 +69,7 @@ class ActionModule(IrisOpsActionBase):
         append_to_instance_log=dict(type="bool", default=False),
         iris_bin=dict(type="path"),
         return_limit=dict(type="int", default=1000),
-        trace_id=dict(type="str"),
+        **TOOL_RESULT_ARGUMENT_SPEC,
         model=dict(type="str", default="gpt-4o"),
         temperature=dict(type="float", default=0.7),
         base_url=dict(type="str"),

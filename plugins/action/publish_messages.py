@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator, Optional
 
 from ansible_collections.irisops.iris.plugins.module_utils import iris_log
-from ansible_collections.irisops.iris.plugins.module_utils.tool_result import ToolResultBuilder
+from ansible_collections.irisops.iris.plugins.module_utils.tool_result import TOOL_RESULT_ARGUMENT_SPEC, ToolResultBuilder
 from ansible_collections.irisops.iris.plugins.plugin_utils.action import (
     ControllerRequirements, IrisOpsActionBase, OptionRule)
 from ansible_collections.irisops.iris.plugins.plugin_utils.errors import ValidationError
@@ -59,7 +59,7 @@ class ActionModule(IrisOpsActionBase):
         batch_size=dict(type="int"),
         batch_format=dict(type="str", default="ndjson", choices=["ndjson", "array"]),
         log_file=dict(type="path"),
-        trace_id=dict(type="str"),
+        **TOOL_RESULT_ARGUMENT_SPEC,
         undelivered=dict(type="str", default="fail", choices=["fail", "warn"]),
     )
     OPTION_RULES = (
