@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Sequence
 
-from ansible.errors import AnsibleFilterError
+from ansible.errors import AnsibleFilterError  # type: ignore[import-untyped]
 from ansible_collections.irisops.iris.plugins.plugin_utils import emulator_plan as plan
 
 
