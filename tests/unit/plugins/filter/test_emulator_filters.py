@@ -77,7 +77,7 @@ def test_an_entry_without_a_name_or_with_a_port_that_is_no_number_is_refused_by_
 
 def test_a_port_base_that_is_no_number_is_refused_by_name() -> None:
     with pytest.raises(AnsibleFilterError, match="web_port_base: must be a port number, got 'x'"):
-        emulator_plan([{"name": "a"}], **dict(ROLE_DEFAULTS, web_port_base="x"))
+        emulator_plan([{"name": "a"}], prefix="/p", version="v", superserver_port_base=1, web_port_base="x")
 
 
 def test_a_valid_plan_has_no_errors() -> None:
