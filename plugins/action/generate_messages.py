@@ -20,52 +20,23 @@ from datetime import datetime
 from typing import Any, Dict, List, Optional, TextIO, Tuple
 
 from ansible.errors import AnsibleActionFail  # type: ignore[import-untyped]
-from ansible.module_utils.basic import missing_required_lib  # type: ignore[import-untyped]
-from ansible.plugins.action import ActionBase  # type: ignore[import-untyped]
 from ansible.utils.display import Display  # type: ignore[import-untyped]
 
 from ansible_collections.irisops.iris.plugins.module_utils import iris_log
-from ansible_collections.irisops.iris.plugins.module_utils.tool_result import ToolResultBuilder
+from ansible_collections.irisops.iris.plugins.module_utils.secret_keys import MASK
+from ansible_collections.irisops.iris.plugins.module_utils.tool_result import TOOL_RESULT_ARGUMENT_SPEC
+from ansible_collections.irisops.iris.plugins.plugin_utils.action import (
+    ControllerRequirements, IrisOpsActionBase, OptionError, OptionRule)
 
-try:  # pydantic, openai and structlog are controller-side requirements, not ansible-core's
-    from ansible_collections.irisops.iris.plugins.plugin_utils.errors import IrisOpsError
+REQUIREMENTS = ControllerRequirements("pydantic, openai and structlog")
+with REQUIREMENTS.imported():
     from ansible_collections.irisops.iris.plugins.plugin_utils.generator import engine as generator_engine
     from ansible_collections.irisops.iris.plugins.plugin_utils.generator import llm as generator_llm
     from ansible_collections.irisops.iris.plugins.plugin_utils.generator import runner
     from ansible_collections.irisops.iris.plugins.plugin_utils.logs import build_logger
-    from ansible_collections.irisops.iris.plugins.plugin_utils.redaction import redact_text
-    IMPORT_ERROR: Optional[ImportError] = None
-except ImportError as import_error:  # pragma: no cover - exercised by ansible-test's import sanity test
-    IMPORT_ERROR = import_error
 
 display = Display()
 
-ARGUMENT_SPEC: Dict[str, Any] = dict(
-    category=dict(type="list", elements="str", required=True),
-    count=dict(type="int", default=10),
-    severity=dict(type="raw", default="0-3"),
-    engine=dict(type="str", default="template", choices=["template", "llm"]),
-    seed=dict(type="int"),
-    start_time=dict(type="str"),
-    timezone=dict(type="str"),
-    rate=dict(type="float", default=1.0),
-    jitter=dict(type="float", default=0.5),
-    output=dict(type="str", default="json", choices=["json", "ndjson", "log"]),
-    dest=dict(type="path"),
-    instance=dict(type="str"),
-    append_to_instance_log=dict(type="bool", default=False),
-    iris_bin=dict(type="path"),
-    return_limit=dict(type="int", default=1000),
-    trace_id=dict(type="str"),
-    model=dict(type="str", default="gpt-4o"),
-    temperature=dict(type="float", default=0.7),
-    base_url=dict(type="str"),
-    api_key=dict(type="str", no_log=True),
-    llm_timeout=dict(type="float", default=30.0),
-    llm_max_retries=dict(type="int", default=2),
-    llm_max_attempts=dict(type="int", default=3),
-    fallback=dict(type="str", default="template", choices=["template", "fail"]),
-)
 # Appends one file to another on the target; both paths travel as arguments, never inside the script.
 APPEND_SCRIPT = '[ -f "$2" ] || { echo "messages.log $2 does not exist" >&2; exit 3; }; cat -- "$1" >> "$2"'
 
@@ -79,71 +50,86 @@ class _DisplayStream(io.StringIO):
         return len(text)
 
 
-class ActionModule(ActionBase):  # type: ignore[misc]
-    TRANSFERS_FILES = True
-    _supports_check_mode = True
-    _supports_async = False
+class ActionModule(IrisOpsActionBase):
+    TOOL = "generate_messages"
+    REQUIREMENTS = REQUIREMENTS
+    ARGUMENT_SPEC: Dict[str, Any] = dict(
+        category=dict(type="list", elements="str", required=True),
+        count=dict(type="int", default=10),
+        severity=dict(type="raw", default="0-3"),
+        engine=dict(type="str", default="template", choices=["template", "llm"]),
+        seed=dict(type="int"),
+        start_time=dict(type="str"),
+        timezone=dict(type="str"),
+        rate=dict(type="float", default=1.0),
+        jitter=dict(type="float", default=0.5),
+        output=dict(type="str", default="json", choices=["json", "ndjson", "log"]),
+        dest=dict(type="path"),
+        instance=dict(type="str"),
+        append_to_instance_log=dict(type="bool", default=False),
+        iris_bin=dict(type="path"),
+        return_limit=dict(type="int", default=1000),
+        **TOOL_RESULT_ARGUMENT_SPEC,
+        model=dict(type="str", default="gpt-4o"),
+        temperature=dict(type="float", default=0.7),
+        base_url=dict(type="str"),
+        api_key=dict(type="str", no_log=True),
+        llm_timeout=dict(type="float", default=30.0),
+        llm_max_retries=dict(type="int", default=2),
+        llm_max_attempts=dict(type="int", default=3),
+        fallback=dict(type="str", default="template", choices=["template", "fail"]),
+    )
+    OPTION_RULES = (
+        OptionRule("dest", "mutually exclusive with append_to_instance_log (which writes the instance's messages.log)",
+                   dict(mutually_exclusive=[["dest", "append_to_instance_log"]])),
+        OptionRule("append_to_instance_log", "needs instance (the instance whose messages.log to append to)",
+                   dict(required_if=[["append_to_instance_log", True, ["instance"]]])),
+    )
+    api_key: Optional[str] = None
 
-    def run(self, tmp: Optional[str] = None, task_vars: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-        result: Dict[str, Any] = super(ActionModule, self).run(tmp, task_vars)
-        del tmp
-        if IMPORT_ERROR is not None:
-            raise AnsibleActionFail(missing_required_lib("pydantic, openai and structlog"), orig_exc=IMPORT_ERROR)
-        unused_validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        args = dict(args)
-        api_key = args.pop("api_key")
+    def perform(self, args: Dict[str, Any], task_vars: Dict[str, Any]) -> Dict[str, Any]:
+        self.api_key = args.pop("api_key")
+        self.use_trace_id(args["trace_id"])
         handle, local_path = tempfile.mkstemp(prefix="irisops-generate-", suffix="." + args["output"])
         try:
             with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-                outcome, spec = self._generate(args, api_key, stream)
-            result.update(self._deliver(args, spec, outcome, local_path, task_vars or {}))
-        except IrisOpsError as exc:
-            message = self._scrub(str(exc), api_key)
-            errors = [{"path": path, "reason": self._scrub(reason, api_key)} for path, reason in getattr(exc, "errors", [])]
-            result.update(failed=True, changed=False, msg=message, errors=errors,
-                          tool_result=ToolResultBuilder("generate_messages", args["trace_id"]).build(
-                              "failure", error_message=message, dry_run=bool(self._task.check_mode)))
+                outcome, spec = self._generate(args, stream)
+            return self._deliver(args, spec, outcome, local_path, task_vars)
         except ValueError as exc:  # iris_log.LogFormatError (a bad timezone) included
-            raise AnsibleActionFail(self._scrub(str(exc), api_key)) from None
+            raise AnsibleActionFail(self.scrub(str(exc))) from None
         finally:
             os.unlink(local_path)
-            self._remove_tmp_path(self._connection._shell.tmpdir)
-        return result
 
-    @staticmethod
-    def _scrub(text: str, api_key: Optional[str]) -> str:
-        return redact_text(text.replace(api_key, "********") if api_key else text)
+    def scrub(self, text: str) -> str:
+        return super().scrub(text.replace(self.api_key, MASK) if self.api_key else text)
 
-    def _generate(self, args: Dict[str, Any], api_key: Optional[str],
-                  stream: TextIO) -> Tuple[runner.RunOutcome, generator_engine.GenerationSpec]:
+    def _generate(self, args: Dict[str, Any], stream: TextIO) -> Tuple[runner.RunOutcome, generator_engine.GenerationSpec]:
         tz = iris_log.resolve_timezone(args["timezone"])
         start = None
         if args["start_time"]:
             try:
                 start = iris_log.since_cutoff(args["start_time"], tz)
             except iris_log.LogFormatError as exc:
-                raise AnsibleActionFail(str(exc).replace("since:", "start_time:", 1)) from None
-        if args["append_to_instance_log"] and not args["instance"]:
-            raise AnsibleActionFail("append_to_instance_log: needs instance (the instance whose messages.log to append to)")
-        if args["append_to_instance_log"] and args["dest"]:
-            raise AnsibleActionFail("dest: mutually exclusive with append_to_instance_log (which writes the instance's messages.log)")
+                raise OptionError("start_time", str(exc).replace("since: ", "", 1)) from None
+        # What the argument spec cannot say: a value that depends on another option's value.
         if args["append_to_instance_log"] and args["output"] != "log":
-            raise AnsibleActionFail("output: must be 'log' when appending to an instance's messages.log, got %r" % args["output"])
+            raise OptionError("output", "must be 'log' when appending to an instance's messages.log, got %r" % args["output"])
         if args["return_limit"] < 0:
-            raise AnsibleActionFail("return_limit: must be >= 0, got %d" % args["return_limit"])
+            raise OptionError("return_limit", "must be >= 0, got %d" % args["return_limit"])
         writes_file = bool(args["dest"] or args["append_to_instance_log"])
         if not writes_file and args["count"] > args["return_limit"]:
-            raise AnsibleActionFail("count: %d messages are more than return_limit=%d can return in the task result; "
-                                    "set dest (the file streams with constant memory) or raise return_limit"
-                                    % (args["count"], args["return_limit"]))
+            raise OptionError("count", "%d messages are more than return_limit=%d can return in the task result; "
+                              "set dest (the file streams with constant memory) or raise return_limit"
+                              % (args["count"], args["return_limit"]))
         spec = generator_engine.build_spec(
             args["category"], count=args["count"], severity=args["severity"], engine=args["engine"], seed=args["seed"],
             start_time=start, instance=args["instance"], trace_id=args["trace_id"], rate=args["rate"],
             jitter=args["jitter"])
+        self.use_trace_id(spec.request.trace_id)
         settings = None
         if args["engine"] == "llm":
             settings = generator_llm.LLMSettings(
-                api_key=generator_llm.resolve_api_key(api_key, args["base_url"]), model=args["model"],
+                api_key=generator_llm.resolve_api_key(self.api_key, args["base_url"]), model=args["model"],
                 temperature=args["temperature"], base_url=args["base_url"], timeout=args["llm_timeout"],
                 max_retries=args["llm_max_retries"], max_attempts=args["llm_max_attempts"], fallback=args["fallback"])
         logger = build_logger("irisops.iris.generate_messages", stream=_DisplayStream(), trace_id=spec.request.trace_id)
@@ -153,10 +139,8 @@ class ActionModule(ActionBase):  # type: ignore[misc]
 
     def _deliver(self, args: Dict[str, Any], spec: generator_engine.GenerationSpec, outcome: runner.RunOutcome,
                  local_path: str, task_vars: Dict[str, Any]) -> Dict[str, Any]:
-        trace_id = spec.request.trace_id
-        builder = ToolResultBuilder("generate_messages", trace_id)
         delivered: Dict[str, Any] = dict(changed=False, count=outcome.count, output=args["output"],
-                                         engine=args["engine"], trace_id=trace_id, checksum=outcome.sha1,
+                                         engine=args["engine"], trace_id=spec.request.trace_id, checksum=outcome.sha1,
                                          metrics=outcome.metrics, dest=None)
         returned = outcome.count <= args["return_limit"]
         delivered["messages"] = outcome.messages if returned else []
@@ -167,14 +151,11 @@ class ActionModule(ActionBase):  # type: ignore[misc]
             if copied.get("diff"):
                 delivered["diff"] = self._name_diff(copied["diff"], args["dest"])
             if copied.get("changed"):
-                builder.add_change(args["dest"], None, "%d messages (%s)" % (outcome.count, args["output"]))
+                self.tool_result.add_change(args["dest"], None, "%d messages (%s)" % (outcome.count, args["output"]))
         elif args["append_to_instance_log"]:
-            log_path = self._instance_log(args["instance"], args["iris_bin"], task_vars)
+            log_path = self._append_to_instance_log(args, outcome.count, local_path, task_vars)
             delivered.update(changed=True, dest=log_path)
-            builder.add_change(log_path, None, "+%d messages appended" % outcome.count)
-            if not self._task.check_mode:
-                self._append(local_path, log_path, task_vars)
-        delivered["tool_result"] = builder.build(dry_run=bool(self._task.check_mode))
+        delivered["tool_result"] = self.tool_result.build(dry_run=self.check_mode)
         return delivered
 
     @staticmethod
@@ -192,10 +173,29 @@ class ActionModule(ActionBase):  # type: ignore[misc]
             loader=self._loader, templar=self._templar, shared_loader_obj=self._shared_loader_obj)
         copied: Dict[str, Any] = copy_action.run(task_vars=task_vars)
         if copied.get("failed"):
-            raise AnsibleActionFail("dest: could not write %s: %s" % (dest, copied.get("msg", "copy failed")))
+            raise OptionError("dest", "could not write %s: %s" % (dest, copied.get("msg", "copy failed")))
         return copied
 
-    def _command(self, argv: list[str], task_vars: Dict[str, Any]) -> Dict[str, Any]:
+    def _append_to_instance_log(self, args: Dict[str, Any], count: int, local_path: str,
+                                task_vars: Dict[str, Any]) -> str:
+        """Append the generated file to the instance's live messages.log (only found, in check mode); return its path."""
+        remote_tmp = self._make_tmp_path()  # the modules run from it and the generated file goes there
+        try:
+            log_path = self._instance_log(args["instance"], args["iris_bin"], task_vars)
+            self.tool_result.add_change(log_path, None, "+%d messages appended" % count)
+            if not self.check_mode:
+                remote_src = self._connection._shell.join_path(remote_tmp, "generated.log")
+                self._transfer_file(local_path, remote_src)
+                self._fixup_perms2((remote_tmp, remote_src))
+                appended = self._command(["sh", "-c", APPEND_SCRIPT, "sh", remote_src, log_path], task_vars)
+                if appended.get("rc") != 0:
+                    raise OptionError("append_to_instance_log", "could not append to %s: %s" % (
+                        shlex.quote(log_path), (appended.get("stderr") or appended.get("msg") or "").strip()))
+            return log_path
+        finally:
+            self._remove_tmp_path(remote_tmp)
+
+    def _command(self, argv: List[str], task_vars: Dict[str, Any]) -> Dict[str, Any]:
         outcome: Dict[str, Any] = self._execute_module(module_name="ansible.legacy.command",
                                                        module_args=dict(argv=argv), task_vars=task_vars)
         return outcome
@@ -208,19 +208,9 @@ class ActionModule(ActionBase):  # type: ignore[misc]
         facts: Dict[str, Any] = self._execute_module(module_name="irisops.iris.instance_info", module_args=module_args,
                                                      task_vars=task_vars)
         if facts.get("failed"):
-            raise AnsibleActionFail("instance: could not list the IRIS instances on the target: %s" % facts.get("msg", ""))
+            raise OptionError("instance", "could not list the IRIS instances on the target: %s" % facts.get("msg", ""))
         found = facts.get("instance")
         if not found:
-            raise AnsibleActionFail("instance: %r is not listed by '%s qlist' on the target" % (instance, facts.get("iris_bin")))
+            raise OptionError("instance", "%r is not listed by '%s qlist' on the target" % (instance, facts.get("iris_bin")))
         log_path: str = found["messages_log_path"]
         return log_path
-
-    def _append(self, local_path: str, log_path: str, task_vars: Dict[str, Any]) -> None:
-        remote_tmp = self._make_tmp_path()
-        remote_src = self._connection._shell.join_path(remote_tmp, "generated.log")
-        self._transfer_file(local_path, remote_src)
-        self._fixup_perms2((remote_tmp, remote_src))
-        appended = self._command(["sh", "-c", APPEND_SCRIPT, "sh", remote_src, log_path], task_vars)
-        if appended.get("rc") != 0:
-            raise AnsibleActionFail("append_to_instance_log: could not append to %s: %s" % (
-                shlex.quote(log_path), (appended.get("stderr") or appended.get("msg") or "").strip()))

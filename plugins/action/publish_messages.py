@@ -16,102 +16,83 @@ import os
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
-from ansible.errors import AnsibleActionFail  # type: ignore[import-untyped]
-from ansible.module_utils.basic import missing_required_lib  # type: ignore[import-untyped]
-from ansible.plugins.action import ActionBase  # type: ignore[import-untyped]
-
 from ansible_collections.irisops.iris.plugins.module_utils import iris_log
-from ansible_collections.irisops.iris.plugins.module_utils.tool_result import ToolResultBuilder
+from ansible_collections.irisops.iris.plugins.module_utils.tool_result import TOOL_RESULT_ARGUMENT_SPEC, ToolResultBuilder
+from ansible_collections.irisops.iris.plugins.plugin_utils.action import (
+    ControllerRequirements, IrisOpsActionBase, OptionRule)
+from ansible_collections.irisops.iris.plugins.plugin_utils.errors import ValidationError
 
-try:
-    from ansible_collections.irisops.iris.plugins.plugin_utils.errors import IrisOpsError, ValidationError
+REQUIREMENTS = ControllerRequirements("aiohttp, pydantic and structlog")
+with REQUIREMENTS.imported():
     from ansible_collections.irisops.iris.plugins.plugin_utils.logs import build_logger
     from ansible_collections.irisops.iris.plugins.plugin_utils.models import IRISMessage
     from ansible_collections.irisops.iris.plugins.plugin_utils.publisher import (
         REJECTED, PublishReport, Publisher, PublisherConfig, Spool, run_trace_id, safe_endpoint)
-    from ansible_collections.irisops.iris.plugins.plugin_utils.redaction import redact_text
-except ImportError as error:  # pragma: no cover - exercised only without the controller requirements
-    IMPORT_ERROR: Optional[ImportError] = error
-else:
-    IMPORT_ERROR = None
 
-TOOL = "publish_messages"
 DEFAULT_TOKEN_ENV = "IRISOPS_PUBLISH_TOKEN"
 # Fields a messages_log entry carries for people, not part of the published IRISMessage contract.
 ENTRY_ONLY_FIELDS = ("severity_name", "line_number")
-
-ARGUMENT_SPEC: dict[str, Any] = dict(
-    endpoint=dict(type="str", required=True),
-    messages=dict(type="list", elements="dict"),
-    messages_file=dict(type="path"),
-    eda_event=dict(type="bool"),
-    min_severity=dict(type="int", default=0, choices=[0, 1, 2, 3]),
-    instance=dict(type="str"),
-    host=dict(type="str"),
-    timezone=dict(type="str"),
-    spool_dir=dict(type="path"),
-    headers=dict(type="dict", default={}),
-    auth_token=dict(type="str", no_log=True),
-    auth_token_env=dict(type="str", default=DEFAULT_TOKEN_ENV, no_log=False),
-    validate_certs=dict(type="bool", default=True),
-    timeout=dict(type="float", default=30.0),
-    max_attempts=dict(type="int", default=3),
-    backoff_base=dict(type="float", default=1.0),
-    concurrency=dict(type="int", default=10),
-    batch_size=dict(type="int"),
-    batch_format=dict(type="str", default="ndjson", choices=["ndjson", "array"]),
-    log_file=dict(type="path"),
-    trace_id=dict(type="str"),
-    undelivered=dict(type="str", default="fail", choices=["fail", "warn"]),
-)
+SOURCES = ["messages", "messages_file", "eda_event"]
 
 
-class ActionModule(ActionBase):  # type: ignore[misc]
-    _supports_check_mode = True
-    _supports_async = False
+class ActionModule(IrisOpsActionBase):
+    TOOL = "publish_messages"
+    REQUIREMENTS = REQUIREMENTS
+    ARGUMENT_SPEC: dict[str, Any] = dict(
+        endpoint=dict(type="str", required=True),
+        messages=dict(type="list", elements="dict"),
+        messages_file=dict(type="path"),
+        eda_event=dict(type="bool"),
+        min_severity=dict(type="int", default=0, choices=[0, 1, 2, 3]),
+        instance=dict(type="str"),
+        host=dict(type="str"),
+        timezone=dict(type="str"),
+        spool_dir=dict(type="path"),
+        headers=dict(type="dict", default={}),
+        auth_token=dict(type="str", no_log=True),
+        auth_token_env=dict(type="str", default=DEFAULT_TOKEN_ENV, no_log=False),
+        validate_certs=dict(type="bool", default=True),
+        timeout=dict(type="float", default=30.0),
+        max_attempts=dict(type="int", default=3),
+        backoff_base=dict(type="float", default=1.0),
+        concurrency=dict(type="int", default=10),
+        batch_size=dict(type="int"),
+        batch_format=dict(type="str", default="ndjson", choices=["ndjson", "array"]),
+        log_file=dict(type="path"),
+        **TOOL_RESULT_ARGUMENT_SPEC,
+        undelivered=dict(type="str", default="fail", choices=["fail", "warn"]),
+    )
+    OPTION_RULES = (
+        OptionRule("messages", "give exactly one of %s" % ", ".join(SOURCES),
+                   dict(mutually_exclusive=[SOURCES], required_one_of=[SOURCES])),
+    )
 
-    def run(self, tmp: Any = None, task_vars: Optional[dict[str, Any]] = None) -> dict[str, Any]:
-        if IMPORT_ERROR is not None:
-            raise AnsibleActionFail(missing_required_lib("aiohttp, pydantic and structlog (controller requirements)"),
-                                    orig_exc=IMPORT_ERROR)
-        result: dict[str, Any] = super().run(tmp, task_vars or {})
-        unused_spec, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC,
-                                                          mutually_exclusive=[["messages", "messages_file", "eda_event"]],
-                                                          required_one_of=[["messages", "messages_file", "eda_event"]])
-        check_mode = bool(self._task.check_mode)
-        builder = ToolResultBuilder(TOOL, params["trace_id"])
-        token = params["auth_token"] or os.environ.get(params["auth_token_env"]) or None
+    def perform(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+        self.use_trace_id(args["trace_id"])
+        token = args["auth_token"] or os.environ.get(args["auth_token_env"]) or None
         config = PublisherConfig(
-            endpoint=params["endpoint"], spool_dir=Path(params["spool_dir"] or default_spool_dir(params["endpoint"])),
-            headers={str(k): str(v) for k, v in params["headers"].items()}, auth_token=token,
-            validate_certs=params["validate_certs"], timeout=params["timeout"], max_attempts=params["max_attempts"],
-            backoff_base=params["backoff_base"], concurrency=params["concurrency"], batch_size=params["batch_size"],
-            batch_format=params["batch_format"])
-        try:
-            if params["eda_event"]:
-                params["messages"] = event_messages(task_vars or {})
-            messages = [message for message in load_messages(params)
-                        if message.get("severity", 0) >= params["min_severity"]]
-            builder = ToolResultBuilder(TOOL, run_trace_id(messages, params["trace_id"]))
-            if check_mode:
-                config.check()
-                backlog = len(Spool(config.spool_dir).backlog()) if config.spool_dir.exists() else 0
-                result.update(changed=bool(messages) or backlog > 0, would_send=len(messages) + backlog,
-                              msg="[preview] would send %d messages (backlog %d)" % (len(messages) + backlog, backlog),
-                              backlog=backlog, endpoint=safe_endpoint(config.endpoint),
-                              spool_dir=str(config.spool_dir), trace_id=builder.trace_id,
-                              tool_result=builder.build("success", dry_run=True))
-                return result
-            report = self._publish(config, messages, params["log_file"], str(builder.trace_id))
-        except IrisOpsError as error:
-            message = redact_text(str(error))
-            errors = getattr(error, "errors", [])
-            result.update(failed=True, changed=False, msg=message,
-                          errors=[{"path": path, "reason": redact_text(reason)} for path, reason in errors],
-                          tool_result=builder.build("failure", error_message=message))
-            return result
-        result.update(outcome(report, config.spool_dir, params["undelivered"], builder))
-        return result
+            endpoint=args["endpoint"], spool_dir=Path(args["spool_dir"] or default_spool_dir(args["endpoint"])),
+            headers={str(k): str(v) for k, v in args["headers"].items()}, auth_token=token,
+            validate_certs=args["validate_certs"], timeout=args["timeout"], max_attempts=args["max_attempts"],
+            backoff_base=args["backoff_base"], concurrency=args["concurrency"], batch_size=args["batch_size"],
+            batch_format=args["batch_format"])
+        if args["eda_event"]:
+            args["messages"] = event_messages(task_vars)
+        messages = [message for message in load_messages(args) if message.get("severity", 0) >= args["min_severity"]]
+        self.use_trace_id(run_trace_id(messages, args["trace_id"]))
+        if self.check_mode:
+            return self._preview(config, len(messages))
+        report = self._publish(config, messages, args["log_file"], str(self.tool_result.trace_id))
+        return outcome(report, config.spool_dir, args["undelivered"], self.tool_result)
+
+    def _preview(self, config: PublisherConfig, count: int) -> dict[str, Any]:
+        """What a run would send: these messages and the spool's backlog."""
+        config.check()
+        backlog = len(Spool(config.spool_dir).backlog()) if config.spool_dir.exists() else 0
+        return dict(changed=bool(count) or backlog > 0, would_send=count + backlog,
+                    msg="[preview] would send %d messages (backlog %d)" % (count + backlog, backlog),
+                    backlog=backlog, endpoint=safe_endpoint(config.endpoint), spool_dir=str(config.spool_dir),
+                    trace_id=self.tool_result.trace_id, tool_result=self.tool_result.build("success", dry_run=True))
 
     @staticmethod
     def _publish(config: PublisherConfig, messages: list[dict[str, Any]], log_file: Optional[str],

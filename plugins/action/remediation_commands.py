@@ -14,90 +14,66 @@ import os
 from pathlib import Path
 from typing import Any, Optional
 
-from ansible.errors import AnsibleActionFail  # type: ignore[import-untyped]
-from ansible.module_utils.basic import missing_required_lib  # type: ignore[import-untyped]
-from ansible.plugins.action import ActionBase  # type: ignore[import-untyped]
+from ansible_collections.irisops.iris.plugins.plugin_utils.action import (
+    ControllerRequirements, IrisOpsActionBase, OptionError)
+from ansible_collections.irisops.iris.plugins.plugin_utils.errors import ValidationError
 
-from ansible_collections.irisops.iris.plugins.module_utils.tool_result import ToolResultBuilder
-
-try:
+REQUIREMENTS = ControllerRequirements("aiohttp, jsonschema, pydantic and structlog")
+with REQUIREMENTS.imported():
     from ansible_collections.irisops.iris.plugins.plugin_utils.command_intake import (
         HttpSource, IntakeConfig, IntakeReport, run_intake)
-    from ansible_collections.irisops.iris.plugins.plugin_utils.errors import IrisOpsError, ValidationError
     from ansible_collections.irisops.iris.plugins.plugin_utils.logs import build_logger
-    from ansible_collections.irisops.iris.plugins.plugin_utils.redaction import redact_text
-except ImportError as error:  # pragma: no cover - exercised only without the controller requirements
-    IMPORT_ERROR: Optional[ImportError] = error
-else:
-    IMPORT_ERROR = None
 
-TOOL = "remediation_commands"
 DEFAULT_TOKEN_ENV = "IRISOPS_COMMANDS_TOKEN"
 DEFAULT_STATE_DIR = os.path.join("~", ".local", "state", "irisops", "commands")
 LOG_NAME = "intake.log"
 
-ARGUMENT_SPEC: dict[str, Any] = dict(
-    source=dict(type="str"),
-    documents=dict(type="list", elements="raw"),
-    eda_event=dict(type="bool", default=False),
-    state_dir=dict(type="path"),
-    approve_restart=dict(type="bool", default=False),
-    allow_dangerous=dict(type="bool", default=False),
-    allow_kernel_parameters=dict(type="list", elements="str", default=[]),
-    cpf_apply=dict(type="str", choices=["auto", "file"], default="auto"),
-    polls=dict(type="int", default=1),
-    interval=dict(type="float", default=5.0),
-    duration=dict(type="float"),
-    timeout=dict(type="float", default=30.0),
-    validate_certs=dict(type="bool", default=True),
-    auth_token=dict(type="str", no_log=True),
-    auth_token_env=dict(type="str", default=DEFAULT_TOKEN_ENV, no_log=False),
-    log_file=dict(type="path"),
-    lock_timeout=dict(type="float", default=60.0),
-)
 
+class ActionModule(IrisOpsActionBase):
+    TOOL = "remediation_commands"
+    REQUIREMENTS = REQUIREMENTS
+    ARGUMENT_SPEC: dict[str, Any] = dict(
+        source=dict(type="str"),
+        documents=dict(type="list", elements="raw"),
+        eda_event=dict(type="bool", default=False),
+        state_dir=dict(type="path", default=DEFAULT_STATE_DIR),
+        approve_restart=dict(type="bool", default=False),
+        allow_dangerous=dict(type="bool", default=False),
+        allow_kernel_parameters=dict(type="list", elements="str", default=[]),
+        cpf_apply=dict(type="str", choices=["auto", "file"], default="auto"),
+        polls=dict(type="int", default=1),
+        interval=dict(type="float", default=5.0),
+        duration=dict(type="float"),
+        timeout=dict(type="float", default=30.0),
+        validate_certs=dict(type="bool", default=True),
+        auth_token=dict(type="str", no_log=True),
+        auth_token_env=dict(type="str", default=DEFAULT_TOKEN_ENV, no_log=False),
+        log_file=dict(type="path"),
+        lock_timeout=dict(type="float", default=60.0),
+    )
 
-class ActionModule(ActionBase):  # type: ignore[misc]
-    _supports_check_mode = True
-    _supports_async = False
-
-    def run(self, tmp: Any = None, task_vars: Optional[dict[str, Any]] = None) -> dict[str, Any]:
-        if IMPORT_ERROR is not None:
-            raise AnsibleActionFail(missing_required_lib("aiohttp, jsonschema, pydantic and structlog (controller requirements)"),
-                                    orig_exc=IMPORT_ERROR)
-        task_vars = task_vars or {}
-        result: dict[str, Any] = super().run(tmp, task_vars)
-        unused, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        check_mode = bool(self._task.check_mode)
-        builder = ToolResultBuilder(TOOL)
-        try:
-            config = build_config(params, task_vars, check_mode)
-            report = self._intake(config, params["log_file"])
-        except IrisOpsError as error:
-            message = redact_text(str(error))
-            result.update(failed=True, changed=False, msg=message,
-                          errors=[{"path": path, "reason": redact_text(reason)} for path, reason in getattr(error, "errors", [])],
-                          tool_result=builder.build("failure", error_message=message, dry_run=check_mode))
-            return result
+    def perform(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+        config = build_config(args, task_vars, self.check_mode)
+        report = self._intake(config, args["log_file"])
         outcome = report.as_dict()
-        summary = summarise(report, check_mode)
-        unreachable = config.http is not None and not check_mode and len(report.poll_errors) == report.polls
+        summary = summarise(report, self.check_mode)
+        unreachable = config.http is not None and not self.check_mode and len(report.poll_errors) == report.polls
         warnings = ["%s: %s" % (entry["origin"], "; ".join("%(path)s: %(reason)s" % problem for problem in entry["errors"]))
                     for entry in report.rejected]
         warnings += ["%s waits for approval: %s" % (entry["command_id"], entry["reason"]) for entry in outcome["pending"]]
-        if config.http is not None and check_mode:
+        if config.http is not None and self.check_mode:
             warnings.append("check mode (dry run): %s was not polled, since a GET may take commands off the source"
                             % config.http.url)
-        if warnings:
-            result["warnings"] = warnings
         status = "failure" if unreachable else "success"
-        result.update(outcome, commands=[entry["command"] for entry in report.accepted],
-                      changed=bool(report.accepted or report.rejected or report.duplicates) and not check_mode,
-                      failed=unreachable, msg=("command source unreachable: " + report.poll_errors[-1]) if unreachable else summary,
-                      state_dir=str(config.state_dir), check_mode=check_mode,
-                      tool_result=builder.build(status, error_message=None if status == "success" else summary,
-                                                requires_user_action=bool(report.pending), dry_run=check_mode))
-        return result
+        outcome.update(commands=[entry["command"] for entry in report.accepted],
+                       changed=bool(report.accepted or report.rejected or report.duplicates) and not self.check_mode,
+                       failed=unreachable, msg=("command source unreachable: " + report.poll_errors[-1]) if unreachable else summary,
+                       state_dir=str(config.state_dir), check_mode=self.check_mode,
+                       tool_result=self.tool_result.build(status, error_message=None if status == "success" else summary,
+                                                          requires_user_action=bool(report.pending), dry_run=self.check_mode))
+        if warnings:
+            outcome["warnings"] = warnings
+        return outcome
 
     @staticmethod
     def _intake(config: IntakeConfig, log_file: Optional[str]) -> IntakeReport:
@@ -113,8 +89,8 @@ def eda_payload(task_vars: dict[str, Any]) -> list[Any]:
     """The webhook event's payload, read untemplated from ``ansible_eda.event.payload``."""
     event = (task_vars.get("ansible_eda") or {}).get("event") or {}
     if "payload" not in event:
-        raise AnsibleActionFail("eda_event: no ansible_eda.event.payload; run this from an EDA rulebook "
-                                "(webhook source) or pass documents or source")
+        raise OptionError("eda_event", "no ansible_eda.event.payload; run this from an EDA rulebook (webhook source) "
+                          "or pass documents or source")
     payload = event["payload"]
     return list(payload) if isinstance(payload, list) else [payload]
 

@@ -16,83 +16,75 @@ from typing import Any, Optional
 
 from ansible import context  # type: ignore[import-untyped]
 from ansible.errors import AnsibleActionFail  # type: ignore[import-untyped]
-from ansible.module_utils.basic import missing_required_lib  # type: ignore[import-untyped]
-from ansible.plugins.action import ActionBase  # type: ignore[import-untyped]
 
-from ansible_collections.irisops.iris.plugins.module_utils.tool_result import ToolResultBuilder
+from ansible_collections.irisops.iris.plugins.plugin_utils.action import ControllerRequirements, IrisOpsActionBase
+from ansible_collections.irisops.iris.plugins.plugin_utils.errors import ValidationError
 
-try:
+REQUIREMENTS = ControllerRequirements("pydantic and jsonschema")
+with REQUIREMENTS.imported():
     from ansible_collections.irisops.iris.plugins.plugin_utils.command_document import (
         COMMAND_VARIABLE, check_command, command_from_extra_vars, refused_document)
-    from ansible_collections.irisops.iris.plugins.plugin_utils.errors import ValidationError
     from ansible_collections.irisops.iris.plugins.plugin_utils.models import RemediationCommand, utc_now
     from ansible_collections.irisops.iris.plugins.plugin_utils.planner import RemediationPlan, approval_problem, plan_command
-    from ansible_collections.irisops.iris.plugins.plugin_utils.redaction import redact, redact_text
+    from ansible_collections.irisops.iris.plugins.plugin_utils.redaction import redact
     from ansible_collections.irisops.iris.plugins.plugin_utils.workflow_trace import plain_identity
-except ImportError as error:  # pragma: no cover - exercised only without the controller requirements
-    IMPORT_ERROR: Optional[ImportError] = error
-else:
-    IMPORT_ERROR = None
 
-TOOL = "remediation_plan"
 # A variable reference such as {{ cmd }}, {{ item.command }} or {{ event['payload'] }} (no filters, no calls).
 VARIABLE_REFERENCE = re.compile(r"""^\{\{\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\.\d+|\[\d+\]|\['[^'\]]*'\]|\["[^"\]]*"\])*)\s*\}\}$""")
 PATH_TOKEN = re.compile(r"""([A-Za-z_]\w*)|\.(\d+)|\[(\d+)\]|\['([^'\]]*)'\]|\["([^"\]]*)"\]""")
 MAX_REFERENCE_DEPTH = 8
-ARGUMENT_SPEC: dict[str, Any] = dict(
-    command=dict(type="raw"),
-    approve_restart=dict(type="bool", default=False),
-    allow_dangerous=dict(type="bool", default=False),
-    allow_kernel_parameters=dict(type="list", elements="str", default=[]),
-    cpf_apply=dict(type="str", choices=["auto", "file"], default="auto"),
-    instance=dict(type="str"),
-)
 
 
-class ActionModule(ActionBase):  # type: ignore[misc]
-    _supports_check_mode = True
-    _supports_async = False
+class ActionModule(IrisOpsActionBase):
+    TOOL = "remediation_plan"
+    REQUIREMENTS = REQUIREMENTS
+    ARGUMENT_SPEC: dict[str, Any] = dict(
+        command=dict(type="raw"),
+        approve_restart=dict(type="bool", default=False),
+        allow_dangerous=dict(type="bool", default=False),
+        allow_kernel_parameters=dict(type="list", elements="str", default=[]),
+        cpf_apply=dict(type="str", choices=["auto", "file"], default="auto"),
+        instance=dict(type="str"),
+    )
 
-    def run(self, tmp: Any = None, task_vars: Optional[dict[str, Any]] = None) -> dict[str, Any]:
-        if IMPORT_ERROR is not None:
-            raise AnsibleActionFail(missing_required_lib("pydantic and jsonschema (controller requirements)"),
-                                    orig_exc=IMPORT_ERROR)
-        task_vars = task_vars or {}
-        result: dict[str, Any] = super().run(tmp, task_vars)
-        unused_spec, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        check_mode = bool(self._task.check_mode)
-        builder = ToolResultBuilder(TOOL)
-        result["started_at"] = utc_now().isoformat()
-        raw = params["command"] if params["command"] is not None else task_vars.get(COMMAND_VARIABLE)
+    def perform(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+        started_at = utc_now().isoformat()
+        raw = args["command"] if args["command"] is not None else task_vars.get(COMMAND_VARIABLE)
         arguments = tuple(context.CLIARGS.get("extra_vars", ()))
+        # The command's trace id and names, kept on a refusal too, so its trace joins the rest of the loop.
+        identity: Optional[dict[str, Optional[str]]] = None
         try:
             if raw is not None:
                 raw = resolve_reference(raw, task_vars)
-            # Keep the command's trace id and names on a refusal too, so its trace joins the rest of the loop.
-            result["refused"] = plain_identity(raw if raw is not None else refused_document(arguments))
-            builder = ToolResultBuilder(TOOL, result["refused"]["trace_id"])
+            identity = plain_identity(raw if raw is not None else refused_document(arguments))
+            self.use_trace_id(identity["trace_id"])
             command = check_command(raw) if raw is not None else command_from_cli(arguments)
-            result["refused"].update(command_id=command.command_id, instance=command.instance, trace_id=command.trace_id)
-            builder.trace_id = command.trace_id
-            plan = plan_command(command, params["allow_dangerous"], tuple(params["allow_kernel_parameters"]),
-                                live_activation=params["cpf_apply"] == "auto")
-            if params["instance"] is not None and params["instance"] != plan.command.instance:
+            identity.update(command_id=command.command_id, instance=command.instance, trace_id=command.trace_id)
+            self.use_trace_id(command.trace_id)
+            plan = plan_command(command, args["allow_dangerous"], tuple(args["allow_kernel_parameters"]),
+                                live_activation=args["cpf_apply"] == "auto")
+            if args["instance"] is not None and args["instance"] != plan.command.instance:
                 raise ValidationError("command is for instance %s but this host is instance %s; nothing was changed"
-                                      % (plan.command.instance, params["instance"]),
-                                      [("$.instance", "does not match the host's instance %s" % params["instance"])])
+                                      % (plan.command.instance, args["instance"]),
+                                      [("$.instance", "does not match the host's instance %s" % args["instance"])])
         except ValidationError as error:
-            return refuse(result, builder, error, check_mode)
-        builder.trace_id = plan.command.trace_id
-        refusal = approval_problem(plan, params["approve_restart"], check_mode)
+            return self._refused(error, started_at, identity)
+        refusal = approval_problem(plan, args["approve_restart"], self.check_mode)
         if refusal is not None:
-            return refuse(result, builder, ValidationError(refusal, [("approve_restart", "needed for the restart")]),
-                          check_mode, requires_user_action=True)
+            return self._refused(ValidationError(refusal, [("approve_restart", "needed for the restart")]), started_at,
+                                 identity, requires_user_action=True)
         plan_dict = plan.as_dict()
-        result.pop("refused", None)
-        result.update(changed=False, plan=redact(plan_dict), check_mode=check_mode,
-                      msg=summary(plan_dict, check_mode), preview=redact(preview(plan, check_mode)),
-                      tool_result=builder.build("success", dry_run=check_mode))
-        return result
+        return dict(started_at=started_at, changed=False, plan=redact(plan_dict), check_mode=self.check_mode,
+                    msg=summary(plan_dict, self.check_mode), preview=redact(preview(plan, self.check_mode)),
+                    tool_result=self.tool_result.build("success", dry_run=self.check_mode))
+
+    def _refused(self, error: ValidationError, started_at: str, identity: Optional[dict[str, Optional[str]]],
+                 requires_user_action: bool = False) -> dict[str, Any]:
+        refused = self.failure(error, requires_user_action)
+        refused["started_at"] = started_at
+        if identity is not None:
+            refused["refused"] = identity
+        return refused
 
 
 def command_from_cli(arguments: tuple[str, ...]) -> RemediationCommand:
@@ -102,16 +94,6 @@ def command_from_cli(arguments: tuple[str, ...]) -> RemediationCommand:
         raise AnsibleActionFail("no remediation command: pass -e @command.json, set %s (a dict or JSON text), "
                                 "or give the command option" % COMMAND_VARIABLE)
     return command
-
-
-def refuse(result: dict[str, Any], builder: ToolResultBuilder, error: ValidationError, check_mode: bool,
-           requires_user_action: bool = False) -> dict[str, Any]:
-    message = redact_text(str(error))
-    result.update(failed=True, changed=False, msg=message,
-                  errors=[{"path": path, "reason": redact_text(reason)} for path, reason in error.errors],
-                  tool_result=builder.build("failure", error_message=message, dry_run=check_mode,
-                                            requires_user_action=requires_user_action))
-    return result
 
 
 def resolve_reference(value: Any, task_vars: dict[str, Any]) -> Any:

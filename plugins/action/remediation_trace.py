@@ -7,54 +7,44 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from ansible.errors import AnsibleActionFail  # type: ignore[import-untyped]
-from ansible.module_utils.basic import missing_required_lib  # type: ignore[import-untyped]
-from ansible.plugins.action import ActionBase  # type: ignore[import-untyped]
 
-try:
+from ansible_collections.irisops.iris.plugins.plugin_utils.action import ControllerRequirements, IrisOpsActionBase
+
+REQUIREMENTS = ControllerRequirements("pydantic")
+with REQUIREMENTS.imported():
     from ansible_collections.irisops.iris.plugins.plugin_utils.redaction import redact
     from ansible_collections.irisops.iris.plugins.plugin_utils.workflow_trace import (
         RunRecord, summary_line, trace_directory, write_trace)
-except ImportError as error:  # pragma: no cover - exercised only without the controller requirements
-    IMPORT_ERROR: Optional[ImportError] = error
-else:
-    IMPORT_ERROR = None
-
-ARGUMENT_SPEC: dict[str, Any] = dict(
-    plan=dict(type="str", required=True),
-    checks=dict(type="list", elements="str", default=[]),
-    steps=dict(type="list", elements="str", default=[]),
-    rollback=dict(type="list", elements="str", default=[]),
-    output_dir=dict(type="path"),
-)
 
 
-class ActionModule(ActionBase):  # type: ignore[misc]
-    _supports_check_mode = True
-    _supports_async = False
+class ActionModule(IrisOpsActionBase):
+    TOOL = "remediation_trace"
+    REQUIREMENTS = REQUIREMENTS
+    ARGUMENT_SPEC: dict[str, Any] = dict(
+        plan=dict(type="str", required=True),
+        checks=dict(type="list", elements="str", default=[]),
+        steps=dict(type="list", elements="str", default=[]),
+        rollback=dict(type="list", elements="str", default=[]),
+        output_dir=dict(type="path"),
+    )
 
-    def run(self, tmp: Any = None, task_vars: Optional[dict[str, Any]] = None) -> dict[str, Any]:
-        if IMPORT_ERROR is not None:
-            raise AnsibleActionFail(missing_required_lib("pydantic (controller requirements)"), orig_exc=IMPORT_ERROR)
-        task_vars = task_vars or {}
-        result: dict[str, Any] = super().run(tmp, task_vars)
-        unused_spec, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+    def perform(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         # Registered results are read by name, as they are: templating them would copy (and re-render) every key.
-        plan = task_vars.get(params["plan"]) or {}
+        plan = task_vars.get(args["plan"]) or {}
         started = plan.get("started_at")
-        record = RunRecord(plan=plan, checks=[task_vars.get(name) for name in params["checks"]],
-                           steps=[task_vars.get(name) for name in params["steps"]],
-                           rollback=[task_vars.get(name) for name in params["rollback"]],
+        record = RunRecord(plan=plan, checks=[task_vars.get(name) for name in args["checks"]],
+                           steps=[task_vars.get(name) for name in args["steps"]],
+                           rollback=[task_vars.get(name) for name in args["rollback"]],
                            started_at=datetime.fromisoformat(started) if isinstance(started, str) else None,
-                           check_mode=bool(self._task.check_mode))
+                           check_mode=self.check_mode)
         try:
             trace = record.trace()
-            path = write_trace(trace_directory(params["output_dir"]), trace)
+            path = write_trace(trace_directory(args["output_dir"]), trace)
         except (ValueError, OSError) as error:
             raise AnsibleActionFail("cannot write the WorkflowTrace: %s" % error) from None
         # Writing the record is not a change of the managed system, in check mode neither.
-        result.update(changed=False, path=path, summary=summary_line(trace, path),
-                      trace=redact(trace.model_dump(mode="json")))
-        return result
+        return dict(changed=False, path=path, summary=summary_line(trace, path),
+                    trace=redact(trace.model_dump(mode="json")))

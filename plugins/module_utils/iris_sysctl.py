@@ -12,7 +12,8 @@ else; an operator widens the list explicitly (the remediate role's ``remediate_a
 
 from __future__ import annotations
 
-from typing import Dict, Optional, Tuple
+import re
+from typing import Dict, List, Optional, Tuple
 
 # Sized from the instance's shared memory (value "auto"); IRIS allocates shared memory only at start.
 MEMORY_PARAMETERS = ("vm.nr_hugepages", "kernel.shmmax", "kernel.shmall")
@@ -35,6 +36,10 @@ IRIS_KERNEL_PARAMETERS: Dict[str, Tuple[int, int]] = {
     "net.ipv4.tcp_keepalive_intvl": (1, 32767),
     "net.ipv4.tcp_keepalive_probes": (1, 127),
 }
+# Upper bounds recommended for IRIS hosts (docs/kernel_param.md lists the sources); above them is allowed, but noted.
+RECOMMENDED_MAXIMUM = {"vm.swappiness": 5, "vm.dirty_background_ratio": 5, "vm.dirty_ratio": 10}
+# Transparent huge pages recommended for IRIS hosts (IRIS uses explicit huge pages, vm.nr_hugepages).
+RECOMMENDED_TRANSPARENT_HUGEPAGES = "never"
 
 
 def kernel_parameter_problem(name: str, value: Optional[int], also_allowed: Tuple[str, ...] = ()) -> Optional[str]:
@@ -47,3 +52,18 @@ def kernel_parameter_problem(name: str, value: Optional[int], also_allowed: Tupl
     if value is not None and not lowest <= value <= highest:
         return "%d is outside %s's range %d..%d" % (value, name, lowest, highest)
     return None
+
+
+def recommendations(name: str, value: str, transparent_hugepages: Optional[str]) -> List[str]:
+    """How setting ``name`` to ``value`` compares with the recommendations for IRIS hosts (empty: as recommended).
+
+    ``transparent_hugepages`` is the host's THP mode (None when unknown); it matters when huge pages are set.
+    """
+    notes = []
+    maximum = RECOMMENDED_MAXIMUM.get(name)
+    if maximum is not None and re.match(r"^\d+$", value) and int(value) > maximum:
+        notes.append("%s=%s is above the %d recommended for IRIS hosts" % (name, value, maximum))
+    if name == "vm.nr_hugepages" and transparent_hugepages not in (None, RECOMMENDED_TRANSPARENT_HUGEPAGES):
+        notes.append("transparent huge pages are '{mode}'; '{never}' is recommended for IRIS hosts (transparent_hugepage={never} "
+                     "on the kernel command line)".format(mode=transparent_hugepages, never=RECOMMENDED_TRANSPARENT_HUGEPAGES))
+    return notes

@@ -6,8 +6,10 @@
 
 Runtime values are read and written like ``cat``/``echo`` on ``<proc_root>/<name with dots as slashes>``
 (the kernel's own interface, so a temp directory laid out like /proc/sys works the same in tests).
-The file editor only ever touches the line of the key it edits: comments, other keys, duplicates,
-spacing style, line endings, a BOM and a missing final newline all survive byte for byte.
+A runtime write is read back and undone when the kernel kept something else. The huge page size and
+the transparent huge pages mode are read beside the proc root (``../meminfo``, ``../../sys/kernel/mm``),
+as on a host. The file editor only ever touches the line of the key it edits: comments, other keys,
+duplicates, spacing style, line endings, a BOM and a missing final newline all survive byte for byte.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
+
+from ansible_collections.irisops.iris.plugins.module_utils.durable import error_chain
 
 NAME_PATTERN = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_-]+)+$")
 # Real proc/sys files are a few bytes; the bound keeps a wrong path (a device, a huge file) harmless.
@@ -28,6 +32,8 @@ ASSIGNMENT_PATTERN = re.compile(r"^(?P<lead>\s*-?)(?P<key>[^=\s#;]+)(?P<sep>[ \t
 COMMENT_PREFIXES = ("#", ";")
 DEFAULT_SEPARATOR = " = "
 ROOT_HINT = "changing kernel parameters needs root or CAP_SYS_ADMIN (use become: true)"
+# The kernel's huge page size when meminfo does not say (x86-64 and most arm64 kernels).
+DEFAULT_HUGEPAGE_KB = 2048
 
 
 class SysctlError(Exception):
@@ -108,6 +114,56 @@ def write_runtime(path: str, value: str) -> None:
             handle.write(value.encode("utf-8") + b"\n")
     except OSError as exc:
         raise _describe_os_error("cannot write", path, exc) from None
+
+
+def restore_runtime(path: str, previous: Optional[str]) -> str:
+    """Write ``previous`` back after a failed change; returns what happened, for the failure message."""
+    if previous is None:
+        return "runtime value left as the kernel reports it"
+    try:
+        write_runtime(path, previous)
+    except SysctlError as exc:
+        return "restoring the runtime value %r failed too: %s" % (previous, exc)
+    return "runtime value restored to %r" % previous
+
+
+def write_runtime_verified(path: str, value: str, previous: Optional[str], hint: str = "") -> None:
+    """Write, read back, and put ``previous`` back when the kernel did not keep ``value``.
+
+    ``hint`` (with its leading space) says why the kernel may keep less for this parameter.
+    """
+    write_runtime(path, value)
+    observed = read_runtime(path)
+    if values_equal(observed, value):
+        return
+    restored = restore_runtime(path, previous)
+    raise SysctlError("read-back mismatch for %s: wrote %r but the kernel reports %r%s; %s" % (path, value, observed, hint, restored))
+
+
+def _beside_proc_root(proc_root: str, *relative: str) -> str:
+    return os.path.normpath(os.path.join(proc_root, *relative))
+
+
+def hugepage_size_kb(proc_root: str) -> int:
+    """``Hugepagesize`` from the meminfo beside the proc root (``/proc/meminfo`` for ``/proc/sys``)."""
+    try:
+        with open(_beside_proc_root(proc_root, "..", "meminfo"), "r") as handle:
+            for line in handle:
+                if line.startswith("Hugepagesize:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return DEFAULT_HUGEPAGE_KB
+
+
+def transparent_hugepages(proc_root: str) -> Optional[str]:
+    """The selected THP mode ('always', 'madvise', 'never') from the sysfs beside the proc root, None when absent."""
+    try:
+        with open(_beside_proc_root(proc_root, "..", "..", "sys", "kernel", "mm", "transparent_hugepage", "enabled")) as handle:
+            match = re.search(r"\[(\w+)\]", handle.read())
+    except OSError:
+        return None
+    return match.group(1) if match else None
 
 
 def _split_ending(line: bytes) -> Tuple[bytes, bytes]:
@@ -230,6 +286,28 @@ def write_temp_beside(path: str, data: bytes) -> str:
         os.unlink(temp_path)
         raise _describe_os_error("cannot write", temp_path, exc) from None
     return temp_path
+
+
+def replace_file(path: str, data: bytes, move: Callable[[str, str], None],
+                 backup: Optional[Callable[[str], str]] = None) -> Optional[str]:
+    """Replace ``path``'s target with ``data`` through a temp file beside it; returns ``backup``'s path, if any.
+
+    ``move`` is AnsibleModule.atomic_move (it keeps owner, mode and SELinux context), ``backup`` its backup_local.
+    A symlink keeps pointing where it did: its target is replaced. Not durable.replace_file: a directory that refuses
+    the temp file is reported as a SysctlError naming it (and root, when the refusal is a permission), and the backup
+    is taken only once the new content is safely written.
+    """
+    real_path = os.path.realpath(path)
+    temp_path = write_temp_beside(real_path, data)
+    try:
+        backup_file = backup(real_path) if backup is not None else None
+        move(temp_path, real_path)
+    except Exception as exc:  # ansible-core raises a bare Exception with the OSError as its cause
+        raise SysctlError("cannot replace %s: %s" % (real_path, error_chain(exc))) from None
+    finally:
+        if os.path.lexists(temp_path):
+            os.unlink(temp_path)
+    return backup_file or None
 
 
 def later_definitions(sysctl_dir: str, file_name: str, name: str) -> List[str]:

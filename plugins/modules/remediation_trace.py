@@ -97,4 +97,13 @@ trace:
   description: The WorkflowTrace written (secrets redacted).
   returned: success
   type: dict
+errors:
+  description: On invalid options, each offending option and the reason (empty when the trace could not be written).
+  returned: failure
+  type: list
+  elements: dict
+tool_result:
+  description: ToolResult of the failed step (status failure), as every action of the collection returns on failure.
+  returned: failure
+  type: dict
 """

@@ -14,9 +14,9 @@ from typing import Dict, List, Pattern
 import pytest
 
 from ansible_collections.irisops.iris.plugins.module_utils import iris_events as E
+from ansible_collections.irisops.iris.plugins.module_utils import iris_memory
 from ansible_collections.irisops.iris.plugins.module_utils.cpf import CpfDocument
 from ansible_collections.irisops.iris.plugins.module_utils.iris_log import parse_text
-from ansible_collections.irisops.iris.plugins.modules import kernel_param
 from ansible_collections.irisops.iris.plugins.plugin_utils.generator.catalog import Renderer, by_key
 from ansible_collections.irisops.iris.plugins.plugin_utils.generator.session import Session
 from tests.support.emulator import EMULATOR_FILES, EmulatorEnv
@@ -85,8 +85,8 @@ def test_emulator_writes_the_shared_wording(emulator: EmulatorEnv) -> None:
         line = next((text for text in texts if pattern(event).match(text)), None)
         assert line is not None, "the emulator wrote no line of %r" % event
         matched.append(line)
-    # kernel_param sizes huge pages from this line: it matches with the same pattern.
-    assert kernel_param.ALLOCATION_PATTERN is E.ALLOCATION_PATTERN
+    # kernel_param sizes huge pages from this line (module_utils/iris_memory.py): it matches with the same pattern.
+    assert iris_memory.ALLOCATION_PATTERN is E.ALLOCATION_PATTERN
     assert E.ALLOCATION_PATTERN.match(matched[0])
 
 

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """kernel_param where Ansible's file handling runs lsattr/chattr (processes): backups and an immutable sysctl file,
-on temp roots laid out like a host's / (the rest of kernel_param in-process: tests/unit/plugins/modules/test_kernel_param.py)."""
+on temp roots laid out like a host's / (tests/support/sysctl_host.py); the rest of kernel_param runs in-process in
+tests/unit/plugins/modules/test_kernel_param.py."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 
 from ansible_collections.irisops.iris.plugins.modules import kernel_param
 from tests.support.in_process import run_module
-from tests.support.kernel_host import CONF, Host
+from tests.support.sysctl_host import CONF, Host
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.irisops.iris.plugins.module_utils import sysctl
+from tests.support.sysctl_host import Host
 
 
 @pytest.mark.parametrize("name", ["vm.nr_hugepages", "kernel.shmmax", "net.ipv4.conf.all.rp_filter", "net.ipv4.conf.eth-0.x"])
@@ -176,3 +177,79 @@ def test_later_definitions_lists_files_that_win_at_boot(tmp_path: Path) -> None:
     (tmp_path / "99-zzzz.conf").mkdir()
     assert sysctl.later_definitions(str(tmp_path), "99-irisops-iris.conf", "vm.swappiness") == [str(tmp_path / "99-z-late.conf")]
     assert sysctl.later_definitions(str(tmp_path / "absent"), "99-irisops-iris.conf", "vm.swappiness") == []
+
+
+def test_verified_write_keeps_a_value_the_kernel_took(tmp_path: Path) -> None:
+    path = tmp_path / "swappiness"
+    path.write_text("60\n")
+    sysctl.write_runtime_verified(str(path), "5", "60")
+    assert path.read_bytes() == b"5\n"
+
+
+def test_verified_write_that_reads_back_differently_restores_and_says_so(tmp_path: Path) -> None:
+    # /dev/null accepts every write and keeps nothing: a real file that ignores writes.
+    path = tmp_path / "ignores-writes"
+    path.symlink_to("/dev/null")
+    with pytest.raises(sysctl.SysctlError) as raised:
+        sysctl.write_runtime_verified(str(path), "5", "60", " (why)")
+    assert str(raised.value) == "read-back mismatch for %s: wrote '5' but the kernel reports '' (why); runtime value restored to '60'" % path
+
+
+def test_restore_runtime_reports_what_it_did(tmp_path: Path) -> None:
+    path = tmp_path / "swappiness"
+    path.write_text("5\n")
+    assert sysctl.restore_runtime(str(path), None) == "runtime value left as the kernel reports it"
+    assert path.read_bytes() == b"5\n"
+    assert sysctl.restore_runtime(str(path), "60") == "runtime value restored to '60'"
+    assert path.read_bytes() == b"60\n"
+    assert sysctl.restore_runtime(str(tmp_path), "60") == (
+        "restoring the runtime value '60' failed too: cannot write %s: is a directory, not a kernel parameter; "
+        "name a leaf like 'vm.swappiness'" % tmp_path)
+
+
+def test_hugepage_size_from_meminfo(tmp_path: Path) -> None:
+    host = Host(tmp_path)
+    assert sysctl.hugepage_size_kb(str(host.proc_sys)) == 2048
+    (host.root / "proc" / "meminfo").write_text("Hugepagesize:    1048576 kB\n")
+    assert sysctl.hugepage_size_kb(str(host.proc_sys)) == 1048576
+    assert sysctl.hugepage_size_kb(str(host.root / "nowhere" / "sys")) == sysctl.DEFAULT_HUGEPAGE_KB
+    (host.root / "proc" / "meminfo").write_text("Hugepagesize:\n")
+    assert sysctl.hugepage_size_kb(str(host.proc_sys)) == sysctl.DEFAULT_HUGEPAGE_KB
+
+
+def test_transparent_hugepages_mode_beside_the_proc_root(tmp_path: Path) -> None:
+    host = Host(tmp_path)
+    enabled = host.root / "sys" / "kernel" / "mm" / "transparent_hugepage" / "enabled"
+    assert sysctl.transparent_hugepages(str(host.proc_sys)) == "madvise"
+    enabled.write_text("always madvise [never]\n")
+    assert sysctl.transparent_hugepages(str(host.proc_sys)) == "never"
+    enabled.write_text("always madvise never\n")
+    assert sysctl.transparent_hugepages(str(host.proc_sys)) is None
+    enabled.unlink()
+    assert sysctl.transparent_hugepages(str(host.proc_sys)) is None
+
+
+def copy_aside(path: str) -> str:
+    backup = path + ".bak"
+    Path(backup).write_bytes(Path(path).read_bytes())
+    return backup
+
+
+def test_replace_file_replaces_a_symlinks_target_and_backs_it_up(tmp_path: Path) -> None:
+    real = tmp_path / "managed.conf"
+    real.write_bytes(b"vm.swappiness = 60\n")
+    link = tmp_path / "99-irisops-iris.conf"
+    link.symlink_to(real)
+    backup = sysctl.replace_file(str(link), b"vm.swappiness = 5\n", os.replace, copy_aside)
+    assert backup == str(real) + ".bak" and Path(backup).read_bytes() == b"vm.swappiness = 60\n"
+    assert link.is_symlink() and real.read_bytes() == b"vm.swappiness = 5\n"
+    assert sysctl.replace_file(str(link), b"vm.swappiness = 1\n", os.replace) is None
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["99-irisops-iris.conf", "managed.conf", "managed.conf.bak"]
+
+
+def test_replace_file_that_cannot_be_moved_leaves_no_temp_file(tmp_path: Path) -> None:
+    # A directory where the file should be: the rename fails with the kernel's EISDIR.
+    (tmp_path / "99-irisops-iris.conf" / "x").mkdir(parents=True)
+    with pytest.raises(sysctl.SysctlError, match="^cannot replace %s: .*Is a directory" % (tmp_path / "99-irisops-iris.conf")):
+        sysctl.replace_file(str(tmp_path / "99-irisops-iris.conf"), b"vm.swappiness = 5\n", os.replace)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["99-irisops-iris.conf"]

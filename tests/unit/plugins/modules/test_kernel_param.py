@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import errno
-import os
 import stat
 from pathlib import Path
 from typing import Any, Dict, List
@@ -13,9 +12,8 @@ import pytest
 
 from ansible_collections.irisops.iris.plugins.module_utils import sysctl
 from ansible_collections.irisops.iris.plugins.modules import kernel_param
-from tests.support.paths import REPO
 from tests.support.in_process import run_module
-from tests.support.kernel_host import Host
+from tests.support.sysctl_host import Host
 
 
 @pytest.fixture
@@ -290,50 +288,6 @@ def test_persist_failure_restores_runtime(host: Host, monkeypatch: pytest.Monkey
     assert "cannot write in %s: No space left on device" % host.sysctl_dir in result["msg"]
     assert "runtime value restored to '60'" in result["msg"]
     assert host.runtime("vm.swappiness") == "60\n"
-
-
-def test_hugepage_size_from_meminfo(host: Host) -> None:
-    assert kernel_param.hugepage_size_kb(str(host.proc_sys)) == 2048
-    (host.root / "proc" / "meminfo").write_text("Hugepagesize:    1048576 kB\n")
-    assert kernel_param.hugepage_size_kb(str(host.proc_sys)) == 1048576
-    assert kernel_param.hugepage_size_kb(str(host.root / "nowhere" / "sys")) == kernel_param.DEFAULT_HUGEPAGE_KB
-
-
-@pytest.mark.parametrize("sample, megabytes", [
-    ("huge-pages-allocation.log", 306),
-    ("shared-memory-allocation-kubernetes.log", 689),
-    ("alerts-large-pages-journal-license.log", 1592),
-    ("durable-sys-first-boot.log", None),
-])
-def test_last_allocation_from_real_logs(sample: str, megabytes: int) -> None:
-    assert kernel_param.last_allocation_mb(str(REPO / "log_samples" / "messages" / sample)) == megabytes
-
-
-def test_last_allocation_missing_log_is_none(tmp_path: Path) -> None:
-    assert kernel_param.last_allocation_mb(str(tmp_path / "messages.log")) is None
-    with pytest.raises(kernel_param.ModuleFailure, match="instance: cannot read"):
-        kernel_param.last_allocation_mb(str(tmp_path))
-
-
-def test_memory_need_translates_to_each_parameter() -> None:
-    need = kernel_param.MemoryNeed("IRIS", 306, 300, 306, 2048, 5)
-    # 306MB * 1.05 = 321.3MB -> 161 pages of 2MB; bytes rounded up; other parameters have no need.
-    assert need.value_for("vm.nr_hugepages") == 161
-    assert need.value_for("kernel.shmmax") == 336907469
-    assert need.value_for("kernel.shmall") == -(-336907469 // os.sysconf("SC_PAGE_SIZE"))
-    assert need.value_for("vm.swappiness") is None
-
-
-def test_danger_is_any_change_to_below_need() -> None:
-    need = kernel_param.MemoryNeed("IRIS", 306, 306, None, 2048, 5)
-    assert kernel_param.danger("vm.nr_hugepages", "100", "200", need) == (
-        "vm.nr_hugepages=100 is below the 161 instance IRIS needs for 306MB shared memory (+5%)")
-    assert kernel_param.danger("vm.nr_hugepages", "100", "0", need) == (  # raising, but not enough
-        "vm.nr_hugepages=100 is below the 161 instance IRIS needs for 306MB shared memory (+5%)")
-    assert kernel_param.danger("vm.nr_hugepages", "100", "100", need) is None  # no change, nothing new to refuse
-    assert kernel_param.danger("vm.nr_hugepages", "161", "200", need) is None
-    assert kernel_param.danger("vm.swappiness", "1", "60", need) is None
-    assert kernel_param.danger("vm.nr_hugepages", "1", "200", None) is None
 
 
 def test_read_back_mismatch_when_the_file_ignores_writes(host: Host) -> None:

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""A temp directory laid out like a Linux host's / for kernel_param (its proc_root and sysctl_dir options)."""
+"""A temp root laid out like a Linux host's / for kernel_param and its module_utils: proc/sys, proc/meminfo,
+sys/kernel/mm/transparent_hugepage and etc/sysctl.d, with real files a test reads and writes."""
 
 from __future__ import annotations
 
