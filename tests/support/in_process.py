@@ -45,12 +45,8 @@ def run_module(module: Any, args: Dict[str, Any], check_mode: bool = False, diff
 
 
 def run_action(action: str, args: Dict[str, Any], task_vars: Optional[Dict[str, Any]] = None, check_mode: bool = False,
-               diff: bool = False, target_tmp: Optional[str] = None) -> Dict[str, Any]:
-    """Run an action plugin in-process the way the task executor does (loaded by name, local connection).
-
-    ``target_tmp``: the target's temp dir, already made (as by an earlier action of the same task); the action then
-    makes and removes none, so an action that transfers nothing runs without a command on the connection.
-    """
+               diff: bool = False) -> Dict[str, Any]:
+    """Run an action plugin in-process the way the task executor does (loaded by name, local connection)."""
     from ansible.parsing.dataloader import DataLoader
     from ansible.playbook.play_context import PlayContext
     from ansible.playbook.task import Task
@@ -62,10 +58,8 @@ def run_action(action: str, args: Dict[str, Any], task_vars: Optional[Dict[str, 
     task.check_mode, task.diff = check_mode, diff
     play_context = PlayContext()
     play_context.check_mode, play_context.diff = check_mode, diff
-    connection = plugin_loader.connection_loader.get("local", play_context)
-    connection._shell.tmpdir = target_tmp
     plugin = plugin_loader.action_loader.get(
-        task.action, task=task, connection=connection,
+        task.action, task=task, connection=plugin_loader.connection_loader.get("local", play_context),
         play_context=play_context, loader=loader, templar=Templar(loader=loader),
         shared_loader_obj=plugin_loader.get_plugin_loader_namespace())
     return plugin.run(task_vars=task_vars or {})  # type: ignore[no-any-return]

@@ -4,8 +4,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The generate_messages action plugin, loaded and run in-process (real files, real servers, no process).
 
-The target's temp dir already exists (``target_tmp``), so the action runs no command on the connection; writing
-``dest`` and appending to an instance's log run modules on the target: tests/integration/test_generate_messages_action.py.
+Writing ``dest`` and appending to an instance's log run modules on the target through the connection (processes):
+tests/integration/test_generate_messages_action.py.
 """
 
 from __future__ import annotations
@@ -28,10 +28,7 @@ TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 
 def run_action(tmp_path: Path, check_mode: bool = False, diff: bool = False, **args: Any) -> Dict[str, Any]:
     task_vars = {"ansible_python_interpreter": sys.executable, "ansible_remote_tmp": str(tmp_path / "remote-tmp")}
-    target_tmp = tmp_path / "target-tmp"
-    target_tmp.mkdir(exist_ok=True)
-    result = action_result("irisops.iris.generate_messages", args, task_vars, check_mode=check_mode, diff=diff,
-                           target_tmp=str(target_tmp))
+    result = action_result("irisops.iris.generate_messages", args, task_vars, check_mode=check_mode, diff=diff)
     ToolResult.model_validate(result["tool_result"])
     return result
 
