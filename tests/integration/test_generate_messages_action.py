@@ -9,7 +9,6 @@ no process: tests/unit/plugins/action/test_generate_messages.py)."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any, Dict
 
@@ -17,18 +16,15 @@ import pytest
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.irisops.iris.plugins.module_utils import iris_log
-from ansible_collections.irisops.iris.plugins.plugin_utils.models import IRISMessage, ToolResult
+from ansible_collections.irisops.iris.plugins.plugin_utils.models import IRISMessage
 from tests.support.emulator import EmulatorEnv
-from tests.support.in_process import run_action as action_result
+from tests.support.in_process import run_action_on_this_host
 
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 
 
 def run_action(tmp_path: Path, check_mode: bool = False, diff: bool = False, **args: Any) -> Dict[str, Any]:
-    task_vars = {"ansible_python_interpreter": sys.executable, "ansible_remote_tmp": str(tmp_path / "remote-tmp")}
-    result = action_result("irisops.iris.generate_messages", args, task_vars, check_mode=check_mode, diff=diff)
-    ToolResult.model_validate(result["tool_result"])
-    return result
+    return run_action_on_this_host("irisops.iris.generate_messages", tmp_path, check_mode, diff, **args)
 
 
 def test_dest_is_written_once_checked_without_writing_and_diffed(tmp_path: Path) -> None:

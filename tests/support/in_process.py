@@ -6,7 +6,9 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import sys
 from contextlib import redirect_stdout
+from pathlib import Path
 from typing import Any, Dict, Iterator, Optional
 
 
@@ -63,6 +65,18 @@ def run_action(action: str, args: Dict[str, Any], task_vars: Optional[Dict[str, 
         play_context=play_context, loader=loader, templar=Templar(loader=loader),
         shared_loader_obj=plugin_loader.get_plugin_loader_namespace())
     return plugin.run(task_vars=task_vars or {})  # type: ignore[no-any-return]
+
+
+def run_action_on_this_host(action: str, tmp_path: Path, check_mode: bool = False, diff: bool = False,
+                            **args: Any) -> Dict[str, Any]:
+    """run_action with this host as the target (this Python, a remote tmp under tmp_path); the result's
+    ``tool_result`` must be a valid ToolResult, as every irisops.iris action returns one."""
+    from ansible_collections.irisops.iris.plugins.plugin_utils.models import ToolResult
+
+    task_vars = {"ansible_python_interpreter": sys.executable, "ansible_remote_tmp": str(tmp_path / "remote-tmp")}
+    result = run_action(action, args, task_vars, check_mode=check_mode, diff=diff)
+    ToolResult.model_validate(result["tool_result"])
+    return result
 
 
 @contextlib.contextmanager

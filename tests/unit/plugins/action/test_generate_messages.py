@@ -11,15 +11,14 @@ tests/integration/test_generate_messages_action.py.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any, Dict
 
 import pytest
 from ansible.errors import AnsibleActionFail
 
-from ansible_collections.irisops.iris.plugins.plugin_utils.models import IRISMessage, ToolResult
-from tests.support.in_process import run_action as action_result
+from ansible_collections.irisops.iris.plugins.plugin_utils.models import IRISMessage
+from tests.support.in_process import run_action_on_this_host
 from tests.support.openai_server import OpenAIServer, reply
 
 KEY = "sk-planted-action-key-90be11f2c7"
@@ -27,10 +26,7 @@ TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 
 
 def run_action(tmp_path: Path, check_mode: bool = False, diff: bool = False, **args: Any) -> Dict[str, Any]:
-    task_vars = {"ansible_python_interpreter": sys.executable, "ansible_remote_tmp": str(tmp_path / "remote-tmp")}
-    result = action_result("irisops.iris.generate_messages", args, task_vars, check_mode=check_mode, diff=diff)
-    ToolResult.model_validate(result["tool_result"])
-    return result
+    return run_action_on_this_host("irisops.iris.generate_messages", tmp_path, check_mode, diff, **args)
 
 
 def test_messages_are_returned_as_iris_messages(tmp_path: Path) -> None:
