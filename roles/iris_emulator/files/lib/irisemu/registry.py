@@ -157,12 +157,16 @@ class RuntimeState:
 
     @property
     def system_state(self) -> str:
-        """qlist field 9, after the System Monitor rule: no alerts ok, up to four warn, more alert."""
-        if self.phase == "hung":
-            return "hung"
-        if self.alerts == 0:
-            return "ok"
-        return "warn" if self.alerts <= 4 else "alert"
+        return system_state(self.phase, self.alerts)
+
+
+def system_state(phase: str, alerts: int) -> str:
+    """qlist field 9, after the System Monitor rule: no alerts ok, up to four warn, more alert."""
+    if phase == "hung":
+        return "hung"
+    if alerts == 0:
+        return "ok"
+    return "warn" if alerts <= 4 else "alert"
 
 
 def pid_alive(pid: int, name: str) -> bool:
