@@ -24,7 +24,7 @@ import signal
 import socket
 import sys
 import time
-from typing import Any, Coroutine, Optional, Set, Tuple
+from typing import Any, Coroutine, Optional, Set, Tuple, cast
 
 from ansible_collections.irisops.iris.plugins.module_utils import iris_events as events
 
@@ -36,7 +36,6 @@ from .registry import EmulatorError, InstanceRecord, RuntimeState, read_json, wr
 from .state import InstanceState, masked
 
 MAX_REQUEST_BYTES = 8192
-READ_BYTES = 4096
 SEND_TIMEOUT_SECONDS = 5.0
 # The first bytes an emulated ECP application server sends on a superserver connection (real ECP uses the
 # superserver port too); anything else is a user session.
@@ -64,7 +63,7 @@ class Daemon(object):
         # handled once serving begins instead of killing the process; a stop before READY kills it.
         self.loop.add_signal_handler(signal.SIGHUP, self.activate_merge)
         try:
-            self.boot()
+            superserver, web = self.boot()
         except EmulatorError as exc:
             report(self.ready_fd, "FAILED %s" % exc)
             self.cleanup_runtime_files()
@@ -76,15 +75,18 @@ class Daemon(object):
         report(self.ready_fd, "READY")
         for signum in STOP_SIGNALS:
             self.loop.add_signal_handler(signum, self.request_stop, signum == signal.SIGUSR1)
-        await asyncio.start_server(self.on_superserver, sock=self.superserver, backlog=LISTEN_BACKLOG)
-        await asyncio.start_server(self.on_web, sock=self.web, backlog=LISTEN_BACKLOG)
+        await self.loop.create_server(lambda: SuperserverConnection(self), sock=superserver, backlog=LISTEN_BACKLOG)
+        await self.loop.create_server(lambda: WebConnection(self), sock=web, backlog=LISTEN_BACKLOG)
         await self.finished.wait()
         self.cleanup_runtime_files()
         return 0
 
     # -- start -----------------------------------------------------------------------------------
-    def boot(self) -> None:
-        """Everything ``iris start`` waits for; EmulatorError aborts the start with a messages.log line."""
+    def boot(self) -> Tuple[socket.socket, socket.socket]:
+        """Everything ``iris start`` waits for; EmulatorError aborts the start with a messages.log line.
+
+        Returns the superserver and web sockets: listening already (a port in use fails the start), served after READY.
+        """
         record, state = self.record, self.state
         with open(record.pid_file, "w") as handle:
             handle.write("%d\n" % state.pid)
@@ -109,10 +111,10 @@ class Daemon(object):
             self.log.write(INFO, "Database.MountedRW", events.MOUNTED_READ_WRITE.format(db_dir=directory, sfn=sfn))
         if state.switches.start_delay_seconds:
             time.sleep(state.switches.start_delay_seconds)
-        self.superserver = self.listen(record.superserver_port, "superserver")
-        self.web = self.listen(record.web_port, "web server")
+        self.superserver = superserver = self.listen(record.superserver_port, "superserver")
+        self.web = web = self.listen(record.web_port, "web server")
         if config.web_server:
-            self.log.write(INFO, "Utility.Event", events.WEBSERVER_STARTED.format(web_port=self.web.getsockname()[1]))
+            self.log.write(INFO, "Utility.Event", events.WEBSERVER_STARTED.format(web_port=web.getsockname()[1]))
         self.log.write(INFO, "Utility.Event", events.ENABLING_LOGONS)
         open(self.unclean_marker, "w").close()
         state.phase = "running"
@@ -124,6 +126,7 @@ class Daemon(object):
         if state.switches.crash_after_seconds:
             self.loop.call_later(state.switches.crash_after_seconds, self.crash)
         self.publish()
+        return superserver, web
 
     def abort(self, text: str) -> EmulatorError:
         self.log.write(FATAL, "Generic.Event", text)
@@ -157,7 +160,6 @@ class Daemon(object):
         messages.journal_switch(self.log, journal_file)
 
     def listen(self, port: int, what: str) -> socket.socket:
-        """A listening socket, opened during the start so that a port in use fails it; served after READY."""
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -274,8 +276,8 @@ class Daemon(object):
             self.begin_shutdown()
 
     def begin_shutdown(self) -> None:
-        for writer in list(self.state.sessions) + list(self.state.ecp_clients):
-            self.close_session(writer)
+        for transport in list(self.state.sessions) + list(self.state.ecp_clients):
+            self.close_session(transport)
         self.log.write_line(transactions.roll_back_at_shutdown(self.state))
         if self.state.switches.stop_hang_seconds:
             self.state.phase = "hung"
@@ -305,38 +307,33 @@ class Daemon(object):
                 pass
 
     # -- superserver: one open connection = one user session, or an ECP client that says so --------------
-    async def on_superserver(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def open_session(self, transport: asyncio.BaseTransport) -> None:
         if self.state.phase != "running":
-            writer.close()
+            transport.close()
             return
-        self.state.sessions.add(writer)
-        try:
-            while True:
-                data = await reader.read(READ_BYTES)
-                if not data:
-                    break
-                if data.startswith(ECP_HELLO) and writer in self.state.sessions and not self.accept_ecp_client(writer):
-                    break
-        except OSError:
-            pass
-        self.close_session(writer)
+        self.state.sessions.add(transport)
 
-    def accept_ecp_client(self, writer: asyncio.StreamWriter) -> bool:
-        """An application server introduces itself: served, or refused at [config] MaxServerConn (False)."""
-        self.state.sessions.discard(writer)
+    def on_session_data(self, transport: asyncio.BaseTransport, data: bytes) -> None:
+        if data.startswith(ECP_HELLO) and transport in self.state.sessions:
+            self.accept_ecp_client(transport)
+
+    def accept_ecp_client(self, transport: asyncio.BaseTransport) -> None:
+        """An application server introduces itself: served while fewer than [config] MaxServerConn are, else refused."""
+        self.state.sessions.discard(transport)
         refused = faults.ecp_client_refused(self.state)
         if refused is not None:
+            transport.close()
             self.record_fault(refused)
-            return False
-        self.state.ecp_clients.add(writer)
-        self.state.ecp_clients_peak = max(self.state.ecp_clients_peak, len(self.state.ecp_clients))
+        else:
+            self.state.ecp_clients.add(transport)
+            self.state.ecp_clients_peak = max(self.state.ecp_clients_peak, len(self.state.ecp_clients))
         self.stop_if_idle()
-        return True
 
-    def close_session(self, writer: asyncio.StreamWriter) -> None:
-        self.state.sessions.discard(writer)
-        self.state.ecp_clients.discard(writer)
-        writer.close()
+    def close_session(self, transport: asyncio.BaseTransport) -> None:
+        """The connection ended (either side closed it); closing it again does nothing."""
+        self.state.sessions.discard(transport)
+        self.state.ecp_clients.discard(transport)
+        transport.close()
         self.stop_if_idle()
 
     def stop_if_idle(self) -> None:
@@ -346,25 +343,13 @@ class Daemon(object):
             self.begin_shutdown()
 
     # -- web port: /api/monitor/metrics and /api/monitor/health -----------------------------------
-    async def on_web(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        request = bytearray()
-        try:
-            while b"\r\n\r\n" not in request and len(request) < MAX_REQUEST_BYTES:
-                chunk = await reader.read(READ_BYTES)
-                if not chunk:  # the client went away before a whole request: no answer
-                    return
-                request.extend(chunk)
-            status, content_type, body = self.http_response(bytes(request))
-            head = "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % (
-                status, content_type, len(body))
-            writer.write(head.encode("ascii") + body)
-            await asyncio.wait_for(writer.drain(), SEND_TIMEOUT_SECONDS)
-        except (OSError, asyncio.TimeoutError):
-            pass
-        finally:
-            writer.close()
+    def http_response(self, request: bytes) -> bytes:
+        status, content_type, body = self.route(request)
+        head = "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % (
+            status, content_type, len(body))
+        return head.encode("ascii") + body
 
-    def http_response(self, request: bytes) -> Tuple[str, str, bytes]:
+    def route(self, request: bytes) -> Tuple[str, str, bytes]:
         self.state.counters["http_requests"] += 1
         request_line = request.split(b"\r\n", 1)[0].decode("latin-1").split()
         if len(request_line) != 3 or request_line[0] not in ("GET", "HEAD"):
@@ -377,6 +362,49 @@ class Daemon(object):
             healthy, body = metrics.health(self.state, self.log.alerts)
             return ("200 OK" if healthy else "503 Service Unavailable"), "application/json", body.encode("utf-8")
         return "404 Not Found", "text/plain", b"not found\n"
+
+
+# Connections are asyncio protocols (callbacks on the loop): per request they cost about half the CPU of streams,
+# which need a task, a reader and a writer per connection.
+class SuperserverConnection(asyncio.Protocol):
+    def __init__(self, daemon: Daemon) -> None:
+        self.daemon = daemon
+        self.transport: Optional[asyncio.BaseTransport] = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+        self.daemon.open_session(transport)
+
+    def data_received(self, data: bytes) -> None:
+        if self.transport is not None:
+            self.daemon.on_session_data(self.transport, data)
+
+    def connection_lost(self, exc: Optional[Exception]) -> None:
+        if self.transport is not None:
+            self.daemon.close_session(self.transport)
+
+
+class WebConnection(asyncio.Protocol):
+    """One HTTP request per connection: answered once its head is in (or MAX_REQUEST_BYTES are), then closed."""
+
+    def __init__(self, daemon: Daemon) -> None:
+        self.daemon = daemon
+        self.transport: Optional[asyncio.WriteTransport] = None
+        self.request = bytearray()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.WriteTransport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing():  # answered already
+            return
+        self.request.extend(data)
+        if b"\r\n\r\n" in self.request or len(self.request) >= MAX_REQUEST_BYTES:
+            transport.write(self.daemon.http_response(bytes(self.request)))
+            if transport.get_write_buffer_size():  # a client that does not read is cut off
+                self.daemon.loop.call_later(SEND_TIMEOUT_SECONDS, transport.abort)
+            transport.close()
 
 
 async def _serve(record: InstanceRecord, ready_fd: int) -> int:

@@ -11,11 +11,14 @@ faults.py, metrics.py, transactions.py and activation.py read it (and the last t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, Hashable, List, Optional, Set
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set
 
 from ansible_collections.irisops.iris.plugins.module_utils.secret_keys import masked as masked_value
 
 from .config import InstanceConfig, Parameters, Switches, catalog_default
+
+if TYPE_CHECKING:  # the daemon's connections; only type checkers need asyncio here
+    from asyncio import BaseTransport
 
 # Events counted since start, shown as *_total metrics.
 COUNTERS = ("ecp_clients_refused", "lock_table_full", "heap_errors", "lock_escalations", "http_requests")
@@ -32,9 +35,9 @@ class InstanceState:
     huge_pages: bool = False
     huge_pages_fell_back: bool = False
     counters: Dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
-    # Open superserver connections (any hashable handle): user sessions, and ECP application servers served.
-    sessions: Set[Hashable] = field(default_factory=set)
-    ecp_clients: Set[Hashable] = field(default_factory=set)
+    # Open superserver connections: user sessions, and the ECP application servers served.
+    sessions: Set[BaseTransport] = field(default_factory=set)
+    ecp_clients: Set[BaseTransport] = field(default_factory=set)
     ecp_clients_peak: int = 0
     # The active configuration (what the instance uses now) and merged values that wait for a restart.
     active: Parameters = field(default_factory=dict)
