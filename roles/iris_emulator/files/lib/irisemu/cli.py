@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, List, Optional, Sequence
 
 from .registry import (
     DEFAULT_VERSION, EmulatorError, InstanceRecord, Registry, RuntimeState, ctime, normalise_name, pid_alive,
-    running_state)
+    running_state, write_file)
 
 # A restart runs `iris qlist` several times per instance: each command imports only what it uses
 # (argparse, subprocess, the CPF and messages.log parsers are imported by the commands that need them).
@@ -295,13 +295,6 @@ def port_option(explicit: Optional[int], from_cpf: Optional[str], default: int) 
     if from_cpf and from_cpf.strip().isdigit():
         return int(from_cpf.strip())
     return default
-
-
-def write_file(path: str, data: bytes) -> None:
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
 
 
 def delete(registry: Registry, name: str) -> int:
