@@ -93,3 +93,27 @@ def test_health_is_ok_only_while_running(make_state: StateFactory) -> None:
     healthy, body = metrics.health(state, alerts=1)
     assert not healthy
     assert json.loads(body)["status"] == "hung" and json.loads(body)["state"] == "hung"
+
+
+def test_http_answers_get_on_the_two_urls_and_refuses_the_rest(make_state: StateFactory) -> None:
+    state = make_state()
+
+    def answer(request: bytes) -> Tuple[str, Dict[str, str], bytes]:
+        head, _blank, body = metrics.http_response(state, 0, request, now=1000.0).partition(b"\r\n\r\n")
+        status_line, *header_lines = head.decode("ascii").split("\r\n")
+        headers = dict(line.split(": ", 1) for line in header_lines)
+        assert int(headers["Content-Length"]) == len(body) and headers["Connection"] == "close"
+        return status_line, headers, body
+
+    status, headers, body = answer(b"GET /api/monitor/metrics?x=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert (status, headers["Content-Type"]) == ("HTTP/1.1 200 OK", "text/plain; version=0.0.4")
+    assert body.decode("utf-8") == metrics.metrics_text(state, 0, now=1000.0)
+    assert answer(b"GET /api/monitor/health HTTP/1.1\r\n\r\n")[0] == "HTTP/1.1 200 OK"
+    state.phase = "stopping"
+    status, headers, body = answer(b"GET /api/monitor/health HTTP/1.1\r\n\r\n")
+    assert (status, headers["Content-Type"]) == ("HTTP/1.1 503 Service Unavailable", "application/json")
+    assert json.loads(body)["status"] == "stopping"
+    assert answer(b"GET /nowhere HTTP/1.1\r\n\r\n")[::2] == ("HTTP/1.1 404 Not Found", b"not found\n")
+    assert answer(b"POST /api/monitor/metrics HTTP/1.1\r\n\r\n")[::2] == (
+        "HTTP/1.1 405 Method Not Allowed", b"only GET is supported\n")
+    assert answer(b"garbage\r\n\r\n")[0] == "HTTP/1.1 405 Method Not Allowed"

@@ -35,7 +35,7 @@ from .messages import FATAL, INFO, WARNING, MessagesLog
 from .registry import EmulatorError, InstanceRecord, RuntimeState, read_json, write_json_atomic
 from .state import InstanceState, masked
 
-MAX_REQUEST_BYTES = 8192
+MAX_REQUEST_BYTES = 8192  # a request head longer than this is answered as it is
 SEND_TIMEOUT_SECONDS = 5.0
 # The first bytes an emulated ECP application server sends on a superserver connection (real ECP uses the
 # superserver port too); anything else is a user session.
@@ -342,26 +342,10 @@ class Daemon(object):
             self.stop_when_idle = False
             self.begin_shutdown()
 
-    # -- web port: /api/monitor/metrics and /api/monitor/health -----------------------------------
-    def http_response(self, request: bytes) -> bytes:
-        status, content_type, body = self.route(request)
-        head = "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % (
-            status, content_type, len(body))
-        return head.encode("ascii") + body
-
-    def route(self, request: bytes) -> Tuple[str, str, bytes]:
+    # -- web port ----------------------------------------------------------------------------------
+    def answer(self, request: bytes) -> bytes:
         self.state.counters["http_requests"] += 1
-        request_line = request.split(b"\r\n", 1)[0].decode("latin-1").split()
-        if len(request_line) != 3 or request_line[0] not in ("GET", "HEAD"):
-            return "405 Method Not Allowed", "text/plain", b"only GET is supported\n"
-        path = request_line[1].split("?", 1)[0]
-        if path == "/api/monitor/metrics":
-            text = metrics.metrics_text(self.state, self.log.alerts, time.time())
-            return "200 OK", "text/plain; version=0.0.4", text.encode("utf-8")
-        if path == "/api/monitor/health":
-            healthy, body = metrics.health(self.state, self.log.alerts)
-            return ("200 OK" if healthy else "503 Service Unavailable"), "application/json", body.encode("utf-8")
-        return "404 Not Found", "text/plain", b"not found\n"
+        return metrics.http_response(self.state, self.log.alerts, request, time.time())
 
 
 # Connections are asyncio protocols (callbacks on the loop): per request they cost about half the CPU of streams,
@@ -401,7 +385,7 @@ class WebConnection(asyncio.Protocol):
             return
         self.request.extend(data)
         if b"\r\n\r\n" in self.request or len(self.request) >= MAX_REQUEST_BYTES:
-            transport.write(self.daemon.http_response(bytes(self.request)))
+            transport.write(self.daemon.answer(bytes(self.request)))
             if transport.get_write_buffer_size():  # a client that does not read is cut off
                 self.daemon.loop.call_later(SEND_TIMEOUT_SECONDS, transport.abort)
             transport.close()

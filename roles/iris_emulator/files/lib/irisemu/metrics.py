@@ -2,7 +2,7 @@
 # Copyright (c) 2026 irisops.iris contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""What the web port shows: /api/monitor/metrics (Prometheus text, the iris_* names of the real endpoint) and
+"""What the web port answers: /api/monitor/metrics (Prometheus text, the iris_* names of the real endpoint) and
 /api/monitor/health. Pure functions of the instance state, its alert count (messages.log) and the time."""
 
 from __future__ import annotations
@@ -105,3 +105,24 @@ def health(state: InstanceState, alerts: int) -> Tuple[bool, str]:
                             "sessions": len(state.sessions), "open_transactions": len(state.open_transactions),
                             "faults": state.active_faults}
     return healthy, json.dumps(body)
+
+
+def http_response(state: InstanceState, alerts: int, request: bytes, now: float) -> bytes:
+    """The whole HTTP/1.1 answer to a request (its head is enough); the connection is closed after it."""
+    status, content_type, body = _route(state, alerts, request, now)
+    head = "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % (
+        status, content_type, len(body))
+    return head.encode("ascii") + body
+
+
+def _route(state: InstanceState, alerts: int, request: bytes, now: float) -> Tuple[str, str, bytes]:
+    request_line = request.split(b"\r\n", 1)[0].decode("latin-1").split()
+    if len(request_line) != 3 or request_line[0] not in ("GET", "HEAD"):
+        return "405 Method Not Allowed", "text/plain", b"only GET is supported\n"
+    path = request_line[1].split("?", 1)[0]
+    if path == "/api/monitor/metrics":
+        return "200 OK", "text/plain; version=0.0.4", metrics_text(state, alerts, now).encode("utf-8")
+    if path == "/api/monitor/health":
+        healthy, body = health(state, alerts)
+        return ("200 OK" if healthy else "503 Service Unavailable"), "application/json", body.encode("utf-8")
+    return "404 Not Found", "text/plain", b"not found\n"
