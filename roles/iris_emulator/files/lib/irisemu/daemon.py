@@ -45,6 +45,8 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGUSR1, signal.SIGINT)
 
 
 class Daemon(object):
+    """The instance process: owns the state, writes messages.log, publishes the state, serves the ports."""
+
     def __init__(self, record: InstanceRecord, ready_fd: int) -> None:
         self.record = record
         self.ready_fd = ready_fd
@@ -198,9 +200,7 @@ class Daemon(object):
         self.state.active_faults = faults.active_faults(self.state)
         for name in faults.beginning(self.state):
             self.state.recurring.add(name)
-            next_at = self.occur(name)
-            if next_at is not None:
-                self.spawn(self.recur(name, next_at))
+            self.spawn(self.recur(name, self.occur(name)))
 
     def occur(self, name: str) -> Optional[float]:
         """One occurrence of a recurring fault; when the next one is due, or None once the fault has ended."""
@@ -211,11 +211,10 @@ class Daemon(object):
         self.record_fault(occurrence.event)
         return occurrence.next_at
 
-    async def recur(self, name: str, next_at: float) -> None:
-        following: Optional[float] = next_at
-        while following is not None:
-            await asyncio.sleep(following - self.loop.time())
-            following = self.occur(name)
+    async def recur(self, name: str, next_at: Optional[float]) -> None:
+        while next_at is not None:
+            await asyncio.sleep(next_at - self.loop.time())
+            next_at = self.occur(name)
 
     def record_fault(self, event: faults.FaultEvent) -> None:
         self.state.counters[event.counter] += 1
