@@ -28,7 +28,7 @@ def test_a_lock_table_below_the_demand_recurs_every_interval(make_state: StateFa
     assert occurrence.event == faults.FaultEvent(faults.LOCK_TABLE, LogLine(
         SEVERE, "Generic.Event", iris_events.LOCK_TABLE_FULL_DETAIL.format(locksiz=1048576, demand=4194304)),
         "lock_table_full")
-    assert occurrence.event.line.text.startswith(iris_events.LOCK_TABLE_FULL.split("!")[0])
+    assert occurrence.event.line.text.startswith(iris_events.LOCK_TABLE_FULL.rstrip("!"))
 
 
 def test_a_recurring_fault_ends_when_fixed_live_or_when_the_instance_stops(make_state: StateFactory) -> None:
