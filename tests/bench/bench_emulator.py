@@ -8,17 +8,21 @@ Run: .venv/bin/python tests/bench/bench_emulator.py [instances]   (default 50)
 Start and stop times are printed with their ratio to the baseline measured in the same run: starting the
 same Python interpreter with ``-c pass``, the floor of any command written in Python. Memory is each
 daemon's resident set (RSS) and proportional set (PSS, shared pages split between the processes that map
-them); idle CPU is what all daemons use together while nobody talks to them.
+them). CPU: what each daemon used to start (from exec to READY, imports included), what all daemons use
+together while nobody talks to them (idle), and what serving a round of requests costs each (busy: user sessions
+opened and closed and metrics scrapes).
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Callable, Dict, List
 
@@ -30,6 +34,7 @@ from tests.support.emulator import EmulatorEnv  # noqa: E402
 
 IDLE_SECONDS = 10.0
 BASELINE_ROUNDS = 20
+BUSY_ROUNDS = 20  # per daemon: one user session opened and closed, one metrics scrape
 
 
 def timed(action: Callable[[], object]) -> float:
@@ -58,6 +63,12 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def busy_round(superserver_port: int, web_port: int) -> None:
+    with socket.create_connection(("127.0.0.1", superserver_port), timeout=10):
+        with urllib.request.urlopen("http://127.0.0.1:%d/api/monitor/metrics" % web_port, timeout=10) as response:
+            response.read()
+
+
 def report(label: str, samples: List[float], baseline: float) -> None:
     median = statistics.median(samples)
     print("%-28s median %6.3f s  max %6.3f s  ratio to python -c pass %5.1fx" % (label, median, max(samples), median / baseline))
@@ -78,6 +89,13 @@ def main(count: int) -> None:
             cpu_before = {pid: cpu_seconds(pid) for pid in pids}
             time.sleep(IDLE_SECONDS)
             idle_cpu = sum(cpu_seconds(pid) - used for pid, used in cpu_before.items())
+            start_cpu = list(cpu_before.values())
+            ports = [(env.instance(name).superserver_port or 0, env.instance(name).web_port or 0) for name in names]
+            busy_before = sum(cpu_seconds(pid) for pid in pids)
+            for superserver_port, web_port in ports:
+                for _round in range(BUSY_ROUNDS):
+                    busy_round(superserver_port, web_port)
+            busy_cpu = sum(cpu_seconds(pid) for pid in pids) - busy_before
             stops = [timed(lambda name=name: env.stop(name)) for name in names]
         finally:
             env.cleanup()
@@ -88,8 +106,12 @@ def main(count: int) -> None:
     pss = [sample["Pss"] for sample in memory]
     print("memory per daemon            RSS median %.1f MB (max %.1f)  PSS median %.1f MB  all %d: PSS %.0f MB" % (
         statistics.median(rss) / 1024, max(rss) / 1024, statistics.median(pss) / 1024, count, sum(pss) / 1024))
+    # /proc counts CPU in clock ticks (10 ms): the mean over the daemons is finer than any one sample.
+    print("CPU to start, per daemon     mean %.1f ms  max %.0f ms" % (1000 * statistics.mean(start_cpu), 1000 * max(start_cpu)))
     print("idle CPU, all daemons        %.3f CPU-seconds in %.0f s (%.2f%% of one core)" % (
         idle_cpu, IDLE_SECONDS, 100 * idle_cpu / IDLE_SECONDS))
+    print("busy CPU, per daemon         %.2f ms per round (a user session and a metrics scrape; %d rounds each)" % (
+        1000 * busy_cpu / (count * BUSY_ROUNDS), BUSY_ROUNDS))
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, List, Optional, Sequence
 
 from .registry import (
     DEFAULT_VERSION, EmulatorError, InstanceRecord, Registry, RuntimeState, ctime, normalise_name, pid_alive,
-    running_state)
+    running_state, write_file)
 
 # A restart runs `iris qlist` several times per instance: each command imports only what it uses
 # (argparse, subprocess, the CPF and messages.log parsers are imported by the commands that need them).
@@ -297,13 +297,6 @@ def port_option(explicit: Optional[int], from_cpf: Optional[str], default: int) 
     return default
 
 
-def write_file(path: str, data: bytes) -> None:
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
-
-
 def delete(registry: Registry, name: str) -> int:
     record = registry.get(name)
     if running_state(record) is not None:
@@ -339,6 +332,9 @@ def main(argv: Sequence[str]) -> int:
     command, rest = argv[0], list(argv[1:])
     try:
         if command == "_daemon":
+            # The daemon serves plain TCP: without ssl (which asyncio supports, for Pythons built without it) asyncio
+            # loads neither the ssl module nor OpenSSL, which saves each instance about 6 ms of start CPU and 4 MB.
+            sys.modules.setdefault("ssl", None)  # type: ignore[arg-type]
             from .daemon import run_daemon
             return run_daemon(Registry(rest[2]).get(rest[0]), int(rest[1]))
         registry = Registry()

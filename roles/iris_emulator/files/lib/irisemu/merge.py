@@ -28,11 +28,10 @@ from ansible_collections.irisops.iris.plugins.module_utils.cpf import (
     ACTIONS_SECTION, CpfDocument, CpfError, MergeAction, parse_action)
 from ansible_collections.irisops.iris.plugins.module_utils.cpf_catalog import (
     canonical_section, lookup, validate_value, values_equal)
-from ansible_collections.irisops.iris.plugins.module_utils.durable import replace_file
 from ansible_collections.irisops.iris.plugins.module_utils.secret_keys import masked
 
 from .config import Switches, canonical_name
-from .registry import EmulatorError, InstanceRecord, read_json, running_state, write_json_atomic
+from .registry import EmulatorError, InstanceRecord, read_json, running_state, write_file, write_json_atomic
 
 SUCCESS = "IRIS Merge completed successfully"
 ACK_TIMEOUT_SECONDS = 30.0
@@ -73,12 +72,7 @@ def read_cpf(path: str) -> CpfDocument:
 
 
 def write_keeping_mode(path: str, data: bytes) -> None:
-    mode = stat.S_IMODE(os.stat(path).st_mode) if os.path.exists(path) else 0o644
-
-    def move(source: str, destination: str) -> None:
-        os.chmod(source, mode)
-        os.replace(source, destination)
-    replace_file(path, data, move)
+    write_file(path, data, stat.S_IMODE(os.stat(path).st_mode) if os.path.exists(path) else 0o644)
 
 
 class MergePlan(object):

@@ -15,14 +15,24 @@ import os
 import platform
 import socket
 import time
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, List, Sequence
+from typing import Iterable, List, Optional, Sequence
 
 from ansible_collections.irisops.iris.plugins.module_utils.iris_log import format_entry, make_entry
 from ansible_collections.irisops.iris.plugins.module_utils.cpf_catalog import SharedMemoryEstimate
 from ansible_collections.irisops.iris.plugins.module_utils import iris_events
 
 INFO, WARNING, SEVERE, FATAL = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """An entry to write, as faults, transactions and merge activation return them."""
+
+    severity: int
+    category: str
+    text: str
 
 
 class MessagesLog(object):
@@ -38,6 +48,11 @@ class MessagesLog(object):
         self.write_raw([format_entry(entry)])
         if severity >= SEVERE:
             self.alerts += 1
+
+    def write_line(self, line: Optional[LogLine]) -> None:
+        """A returned entry (None: there is nothing to write)."""
+        if line is not None:
+            self.write(line.severity, line.category, line.text)
 
     def write_raw(self, lines: Sequence[str]) -> None:
         """Append whole lines in one write so concurrent readers never see half an entry."""

@@ -88,13 +88,29 @@ def normalise_name(name: str) -> str:
     return name.upper()
 
 
+def write_file(path: str, data: bytes, mode: Optional[int] = None) -> None:
+    """Replace ``path`` crash-safely (module_utils/durable.py): readers (qlist, the daemon) and a crash see the old
+    file or the new one, never half of one. The file gets ``mode``, else what ``open()`` gives a new file."""
+    # Imported here: qlist, run several times per restart, writes nothing.
+    from ansible_collections.irisops.iris.plugins.module_utils.durable import replace_file
+
+    final_mode = _new_file_mode() if mode is None else mode
+
+    def move(source: str, destination: str) -> None:
+        os.chmod(source, final_mode)  # the temp file is private (0600) until it is in place
+        os.replace(source, destination)
+
+    replace_file(path, data, move)
+
+
+def _new_file_mode() -> int:
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_json_atomic(path: str, data: Dict[str, Any]) -> None:
-    """Readers (qlist, the daemon) never see a half-written file."""
-    tmp = "%s.tmp.%d" % (path, os.getpid())
-    with open(tmp, "w") as handle:
-        json.dump(data, handle, indent=1, sort_keys=True)
-        handle.write("\n")
-    os.replace(tmp, path)
+    write_file(path, (json.dumps(data, indent=1, sort_keys=True) + "\n").encode("utf-8"))
 
 
 def read_json(path: str) -> Optional[Dict[str, Any]]:
@@ -157,12 +173,16 @@ class RuntimeState:
 
     @property
     def system_state(self) -> str:
-        """qlist field 9, after the System Monitor rule: no alerts ok, up to four warn, more alert."""
-        if self.phase == "hung":
-            return "hung"
-        if self.alerts == 0:
-            return "ok"
-        return "warn" if self.alerts <= 4 else "alert"
+        return system_state(self.phase, self.alerts)
+
+
+def system_state(phase: str, alerts: int) -> str:
+    """qlist field 9, after the System Monitor rule: no alerts ok, up to four warn, more alert."""
+    if phase == "hung":
+        return "hung"
+    if alerts == 0:
+        return "ok"
+    return "warn" if alerts <= 4 else "alert"
 
 
 def pid_alive(pid: int, name: str) -> bool:
