@@ -11,6 +11,7 @@ from typing import Dict, List, Optional, Tuple
 import pytest
 
 from ansible_collections.irisops.iris.plugins.module_utils.iris_control import IrisControl, IrisControlError
+from tests.support.control_session import check_control_session
 from tests.support.emulator import EmulatorEnv
 
 
@@ -23,20 +24,7 @@ def run_command(args: List[str], environ_update: Optional[Dict[str, str]] = None
 def test_control_against_the_emulator(emulator_in_process: EmulatorEnv) -> None:
     emulator_in_process.create("CTL")
     control = IrisControl(emulator_in_process.iris_bin, run_command)
-    assert [instance.name for instance in control.qlist()] == ["CTL"]
-    assert control.instance("ctl").running is False
-    rc, out, _err = control.start("CTL")
-    assert rc == 0 and "Starting CTL" in out
-    instance = control.instance("CTL")
-    assert instance.running and instance.state == "ok" and instance.since is not None
-    rc, out, _err = control.stop("CTL", ("quietly", "restart"))
-    assert rc == 0 and "Shutdown of CTL complete" in out and control.instance("CTL").running
-    assert control.force("CTL")[0] == 0
-    assert control.qlist("CTL")[0].status == "down"
-    assert control.start("CTL", quietly=False)[0] == 0
-    assert control.stop("CTL")[0] == 0
-    with pytest.raises(IrisControlError, match="instance 'NOPE' is not known"):
-        control.instance("NOPE")
+    check_control_session(control)
 
 
 def test_control_reports_a_failing_qlist(emulator_in_process: EmulatorEnv) -> None:

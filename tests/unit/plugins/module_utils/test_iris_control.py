@@ -10,6 +10,7 @@ import pytest
 
 from ansible_collections.irisops.iris.plugins.module_utils.iris_control import (
     IrisControl, IrisControlError, find_iris_bin, parse_qlist, parse_qlist_line)
+from tests.support.control_session import check_control_session
 from tests.support.recorded import Replay
 
 # Real qlist output: 13 fields (IRIS), 13 with mirror fields (Cache), 10, 8 (2012) and 10 with empty state (DOCKER).
@@ -88,21 +89,8 @@ def test_control_over_a_recorded_emulator_session(tmp_path: Path) -> None:
     """The session of tests/integration/test_iris_control_emulator.py, answered by its recording."""
     replay = Replay("control", tmp_path)
     control = IrisControl("/opt/iris/bin/iris", replay)
-    assert [instance.name for instance in control.qlist()] == ["CTL"]
-    assert control.instance("ctl").running is False
-    rc, out, _err = control.start("CTL")
-    assert rc == 0 and "Starting CTL" in out
-    instance = control.instance("CTL")
-    assert instance.running and instance.state == "ok" and instance.since is not None
+    instance = check_control_session(control)
     assert instance.install_dir == str(tmp_path / "instances" / "ctl") + "/"
-    rc, out, _err = control.stop("CTL", ("quietly", "restart"))
-    assert rc == 0 and "Shutdown of CTL complete" in out and control.instance("CTL").running
-    assert control.force("CTL")[0] == 0
-    assert control.qlist("CTL")[0].status == "down"
-    assert control.start("CTL", quietly=False)[0] == 0
-    assert control.stop("CTL")[0] == 0
-    with pytest.raises(IrisControlError, match="instance 'NOPE' is not known"):
-        control.instance("NOPE")
     with pytest.raises(IrisControlError, match=r"qlist NOPE' failed \(rc=1\): Instance 'NOPE' is not installed."):
         control.qlist("NOPE")
     assert replay.finished
