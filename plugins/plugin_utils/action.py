@@ -8,15 +8,15 @@ An action plugin declares what it needs and does only its work::
 
     REQUIREMENTS = ControllerRequirements("pydantic and jsonschema")
     with REQUIREMENTS.imported():
-        from ansible_collections.irisops.iris.plugins.plugin_utils.planner import plan_command
+        from ansible_collections.irisops.iris.plugins.plugin_utils.planner import plan_document
 
     class ActionModule(IrisOpsActionBase):
         TOOL = "remediation_plan"
         REQUIREMENTS = REQUIREMENTS
-        ARGUMENT_SPEC = dict(...)          # the options its docs stub in plugins/modules documents
+        ARGUMENT_SPEC = dict(command=dict(type="raw", required=True))  # as its docs stub documents
 
         def perform(self, args, task_vars):
-            ...                            # arguments -> work -> result
+            return dict(changed=False, plan=plan_document(args["command"]).as_dict())  # arguments -> work -> result
 
 Every failure, whether ansible-core's argument check, a missing library, an option rule, a raised
 ``AnsibleActionFail`` or an ``IrisOpsError`` from the work, carries ``failed``, ``changed=false``, ``msg``,
@@ -25,6 +25,7 @@ Every failure, whether ansible-core's argument check, a missing library, an opti
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from contextlib import contextmanager
 from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
@@ -85,9 +86,9 @@ class OptionError(AnsibleActionFail):  # type: ignore[misc]
 class IrisOpsActionBase(ActionBase):  # type: ignore[misc]
     """ActionBase for irisops.iris: requirements -> validated arguments -> ``perform`` -> result or one failure shape."""
 
-    TOOL = ""  # the ToolResult's tool name
+    TOOL: str  # the ToolResult's tool name
     REQUIREMENTS = ControllerRequirements("")  # none beyond ansible-core unless the plugin says so
-    ARGUMENT_SPEC: Dict[str, Any] = {}  # the options its docs stub in plugins/modules documents
+    ARGUMENT_SPEC: Dict[str, Any]  # each action's options, as its docs stub in plugins/modules documents them
     OPTION_RULES: Sequence[OptionRule] = ()
     tool_result: ToolResultBuilder  # this run's ToolResult: perform adds its changes and builds it
     _supports_check_mode = True
@@ -107,9 +108,9 @@ class IrisOpsActionBase(ActionBase):  # type: ignore[misc]
             raise
         return result
 
+    @abstractmethod
     def perform(self, args: Dict[str, Any], task_vars: Dict[str, Any]) -> Dict[str, Any]:
         """The plugin's work on its validated arguments; returns the task result (raise to fail)."""
-        raise NotImplementedError
 
     def validated_arguments(self) -> Dict[str, Any]:
         """The task's arguments as ansible-core checks and converts them against ARGUMENT_SPEC and OPTION_RULES.
